@@ -1,0 +1,3 @@
+from mou_tracker.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The command line. Imports nothing heavy at module level: ``--help`` stays instant."""

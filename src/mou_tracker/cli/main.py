@@ -1,0 +1,276 @@
+"""``mou-tracker``: argument parsing and dispatch.
+
+Only the standard library is imported here, so ``mou-tracker --help`` and ``--version`` never
+load SQLModel or Textual. Each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from mou_tracker import __version__
+
+STATUSES = (
+    "not_assessed",
+    "not_started",
+    "in_progress",
+    "partially_met",
+    "met",
+    "stalled",
+    "not_met",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2), as DESIGN.md asks."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: usage error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="mou-tracker",
+        description=(
+            "Track the commitments of non-binding memoranda (ships the UK DSIT-OpenAI MoU of "
+            "21 July 2025): statuses with reasons and evidence, append-only history, exports. "
+            "With no command, opens the terminal UI."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"mou-tracker {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL or SQLite file (env MOU_TRACKER_DB; default: a SQLite file in your "
+        "user data directory, seeded from the shipped commitments.toml)",
+    )
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        metavar="NAME",
+        help="who is making the change (env MOU_TRACKER_USER; default: your login name)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("info", help="where the database is, which file seeded it, what it holds")
+    p = sub.add_parser("init", help="create the database schema and seed it from the shipped file")
+    p.add_argument("--empty", action="store_true", help="create the schema only; do not seed")
+
+    p = sub.add_parser("sync", help="load commitments.toml into the database (idempotent)")
+    p.add_argument("file", nargs="?", metavar="FILE", help="default: the shipped commitments.toml")
+    p.add_argument(
+        "--strict", action="store_true", help="refuse (exit 1, nothing saved) if anything conflicts"
+    )
+    p = sub.add_parser("dump", help="write the whole database as TOML (stdout, or FILE)")
+    p.add_argument("file", nargs="?", metavar="FILE")
+
+    p = sub.add_parser("list", help="list commitments")
+    p.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="S",
+        help="filter; repeat or comma-separate",
+    )
+    p.add_argument("--owner", metavar="CODE", help="filter by owner party code (e.g. DSIT)")
+    p.add_argument("--theme", metavar="T", help="filter by theme")
+    p.add_argument(
+        "--strength", action="append", default=[], metavar="S", help="filter by strength"
+    )
+    p.add_argument("--memorandum", metavar="SLUG", help="filter by memorandum")
+    p.add_argument(
+        "--overdue", action="store_true", help="only commitments whose review is overdue"
+    )
+    p.add_argument(
+        "--search", metavar="TEXT", help="text in ref, title, summary, owners or evidence titles"
+    )
+    p.add_argument(
+        "--sort",
+        default="position",
+        metavar="KEY",
+        help="position (default), ref, title, status, strength, theme, next_review, updated",
+    )
+    p.add_argument("--limit", type=_positive_int, metavar="N")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    p = sub.add_parser("show", help="everything about one commitment")
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p = sub.add_parser("history", help="the status history of one commitment")
+    p.add_argument("ref", metavar="REF")
+
+    p = sub.add_parser(
+        "status",
+        help="change a commitment's status (reason required; evidence unless not_assessed/not_started)",
+    )
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("new_status", metavar="NEW_STATUS", help=", ".join(STATUSES))
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.add_argument(
+        "--evidence",
+        action="append",
+        default=[],
+        metavar="URL_OR_ID",
+        help="cited evidence (repeatable)",
+    )
+    p.add_argument(
+        "--expect-version",
+        type=_positive_int,
+        metavar="N",
+        help="refuse if the commitment is no longer at version N",
+    )
+
+    p = sub.add_parser("review", help="record a review that leaves the status unchanged")
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("--note", required=True, metavar="TEXT")
+    p.add_argument("--on", metavar="DATE", help="review date (default today)")
+
+    ev = sub.add_parser(
+        "evidence", help="add, import, list, show or correct evidence"
+    ).add_subparsers(dest="evidence_command", metavar="ACTION", parser_class=_Parser, required=True)
+    p = ev.add_parser("add", help="add one evidence link to a commitment")
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("url", metavar="URL")
+    _evidence_fields(p, required_title=True)
+    p = ev.add_parser("import", help="add many evidence links from a CSV file (all or nothing)")
+    p.add_argument("file", metavar="FILE.csv")
+    p = ev.add_parser("list", help="evidence of one commitment")
+    p.add_argument("ref", metavar="REF")
+    p = ev.add_parser(
+        "show", help="one evidence record with its corrections, link health and stored copy"
+    )
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--snapshot", action="store_true", help="print the stored text of the page")
+    p = ev.add_parser("edit", help="correct an evidence record (the old values are kept)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--url", metavar="URL")
+    _evidence_fields(p, required_title=False)
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.add_argument("--expect-version", type=_positive_int, metavar="N")
+
+    notes = sub.add_parser("note", help="add a note to a commitment").add_subparsers(
+        dest="note_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    p = notes.add_parser("add", help="add a Markdown note (public unless --internal)")
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--internal", action="store_true", help="never exported")
+
+    p = sub.add_parser("export", help="write Markdown, HTML, JSON and CSV reports")
+    p.add_argument("--out", default="exports", metavar="DIR")
+    p.add_argument(
+        "--format",
+        default="md,html,json,csv",
+        metavar="LIST",
+        help="comma-separated: md,html,json,csv",
+    )
+    p.add_argument("--since", metavar="DATE", help="digest of changes since DATE")
+
+    p = sub.add_parser(
+        "target", help="set or re-baseline a commitment's target date (history kept)"
+    )
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("date", metavar="DATE")
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.add_argument(
+        "--evidence",
+        action="append",
+        default=[],
+        metavar="URL_OR_ID",
+        help="required when re-baselining",
+    )
+    p.add_argument("--expect-version", type=_positive_int, metavar="N")
+
+    p = sub.add_parser(
+        "check-links",
+        help="fetch every evidence URL and official text; record broken, moved and changed pages",
+    )
+    p.add_argument("refs", nargs="*", metavar="REF", help="only these commitments (default: all)")
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="S",
+        help="seconds per request (default 10)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="requests at once (default 8)",
+    )
+
+    sub.add_parser("migrate", help="upgrade the database schema (SQLite: after a backup copy)")
+    sub.add_parser("ui", help="open the terminal UI (the default with no command)")
+    return parser
+
+
+def _evidence_fields(p: argparse.ArgumentParser, *, required_title: bool) -> None:
+    p.add_argument("--title", required=required_title, metavar="T")
+    p.add_argument("--publisher", metavar="P")
+    p.add_argument(
+        "--published", metavar="DATE", help="publication date, e.g. 2026-02-20 or '20 Feb 2026'"
+    )
+    p.add_argument(
+        "--kind",
+        metavar="K",
+        help="official_document, announcement, news_report (default), foi_release, parliamentary_record, data",
+    )
+    p.add_argument("--direction", metavar="D", help="progress, against, context (default)")
+    p.add_argument("--confidence", metavar="C", help="primary, secondary (default), unverified")
+    p.add_argument(
+        "--note", dest="summary", metavar="N", help="one-line public summary of what it shows"
+    )
+    p.add_argument("--archived", dest="archived_url", metavar="URL", help="URL of an archived copy")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 600:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 and at most 600")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        from mou_tracker.cli import commands
+
+        return commands.dispatch(args)
+    except KeyboardInterrupt:
+        print("mou-tracker: interrupted; nothing was saved", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # the last line of defence: never a traceback
+        from mou_tracker.cli.commands import describe_error
+
+        message, code = describe_error(exc)
+        print(f"mou-tracker: error: {message}", file=sys.stderr)
+        if os.environ.get("MOU_TRACKER_DEBUG"):
+            raise
+        return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The domain: vocabulary, tables, rules and queries. Plain Python; never imports Textual."""

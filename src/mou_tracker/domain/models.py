@@ -1,0 +1,285 @@
+"""SQLModel tables. Relationships are not declared: every query loads what it needs explicitly,
+so a hidden per-row lazy load (N+1) cannot happen.
+
+Editable rows (memorandum, commitment, evidence) carry ``version``, ``updated_at`` and
+``updated_by``: every write is ``UPDATE ... WHERE version = :seen`` and a row count of zero is a
+conflict that names who changed the row and when (rule 3). History, evidence revisions and notes
+are append-only (rule 2): the ORM refuses to update or delete them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, event
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC timestamps on every backend (SQLite keeps no zone; we put UTC back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC timestamps")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Party(SQLModel, table=True):
+    __tablename__ = "party"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20)
+    source_hash: str | None = Field(default=None, max_length=64)
+
+
+class Memorandum(SQLModel, table=True):
+    __tablename__ = "memorandum"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True, index=True)
+    title: str = Field(max_length=300)
+    parties: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    signatories: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    signed: date
+    source_url: str = Field(max_length=2000)
+    landing_url: str | None = Field(default=None, max_length=2000)
+    legal_status: str = Field(max_length=2000)
+    review_cadence: str = Field(max_length=40)
+    summary: str | None = Field(default=None, max_length=2000)
+    source_hash: str | None = Field(default=None, max_length=64)
+    version: int = Field(default=1)
+    updated_at: datetime = _ts()
+    updated_by: str = Field(max_length=100)
+
+
+class Commitment(SQLModel, table=True):
+    __tablename__ = "commitment"
+    __table_args__ = (Index("ix_commitment_memo_position", "memorandum_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    memorandum_id: int = Field(foreign_key="memorandum.id", index=True)
+    ref: str = Field(max_length=40, unique=True, index=True)
+    position: int = Field(default=0)
+    section: str = Field(max_length=200)
+    origin: str = Field(max_length=20)
+    title: str = Field(max_length=200, index=True)
+    summary: str = Field(max_length=2000)
+    source_url: str = Field(max_length=2000)
+    text_basis: str = Field(max_length=20)
+    theme: str = Field(max_length=100, index=True)
+    strength: str = Field(max_length=20, index=True)
+    status: str = Field(default="not_assessed", max_length=20, index=True)
+    status_changed_at: datetime | None = _ts(nullable=True)
+    review_cadence: str | None = Field(default=None, max_length=40)
+    last_reviewed: date | None = Field(default=None)
+    next_review: date | None = Field(default=None, index=True)
+    target: date | None = Field(default=None)  # the current target, after any re-baselining
+    original_target: date | None = Field(default=None)
+    source_hash: str | None = Field(default=None, max_length=64)
+    version: int = Field(default=1)
+    updated_at: datetime = _ts(index=True)
+    updated_by: str = Field(max_length=100)
+
+
+class Owner(SQLModel, table=True):
+    __tablename__ = "owner"
+
+    commitment_id: int = Field(foreign_key="commitment.id", primary_key=True)
+    party_id: int = Field(foreign_key="party.id", primary_key=True, index=True)
+    role: str = Field(max_length=10)
+
+
+class Evidence(SQLModel, table=True):
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("commitment_id", "url", name="uq_evidence_commitment_url"),
+        Index("ix_evidence_commitment_published", "commitment_id", "published"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    url: str = Field(max_length=2000)
+    title: str = Field(max_length=300)
+    publisher: str | None = Field(default=None, max_length=200)
+    published: date | None = Field(default=None, index=True)
+    kind: str = Field(max_length=30)
+    direction: str = Field(max_length=20)
+    confidence: str = Field(max_length=20)
+    summary: str | None = Field(default=None, max_length=500)
+    archived_url: str | None = Field(default=None, max_length=2000)
+    added_by: str = Field(max_length=100)
+    added_at: datetime = _ts(index=True)
+    source_hash: str | None = Field(default=None, max_length=64)
+    version: int = Field(default=1)
+    updated_at: datetime = _ts(index=True)
+    updated_by: str = Field(max_length=100)
+
+
+class EvidenceRevision(SQLModel, table=True):
+    """One correction of an evidence record: which fields changed, from what, to what, by whom."""
+
+    __tablename__ = "evidence_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", index=True)
+    at: datetime = _ts()
+    by: str = Field(max_length=100)
+    reason: str = Field(max_length=2000)
+    changes: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class HistoryEntry(SQLModel, table=True):
+    """Append-only: a status change (``kind='status'``) or a review with no change (``'review'``)."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_commitment_at", "commitment_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    kind: str = Field(default="status", max_length=10)
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    at: datetime = _ts(index=True)
+    actor: str = Field(max_length=100)
+    reason: str = Field(max_length=2000)
+
+
+class HistoryEvidence(SQLModel, table=True):
+    __tablename__ = "history_evidence"
+
+    history_id: int = Field(foreign_key="history.id", primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id", primary_key=True, index=True)
+
+
+class Note(SQLModel, table=True):
+    __tablename__ = "note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    visibility: str = Field(max_length=10)
+    body: str = Field(max_length=10000)
+    author: str = Field(max_length=100)
+    at: datetime = _ts(index=True)
+
+
+class TargetChange(SQLModel, table=True):
+    """Append-only: a commitment's target date set or re-baselined, with why and on what evidence."""
+
+    __tablename__ = "target_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    at: datetime = _ts()
+    by: str = Field(max_length=100)
+    old_target: date | None = Field(default=None)
+    new_target: date
+    reason: str = Field(max_length=2000)
+    evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
+
+
+class LinkCheck(SQLModel, table=True):
+    """Append-only log of fetching a URL: status, where it ended up, a hash of its text, and a
+    compressed, size-capped snapshot of that text so the evidence outlives the page."""
+
+    __tablename__ = "link_check"
+    __table_args__ = (Index("ix_link_check_url_at", "url", "checked_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    checked_at: datetime = _ts()
+    state: str = Field(max_length=12)  # ok | broken | unreachable
+    http_status: int | None = Field(default=None)
+    final_url: str | None = Field(default=None, max_length=2000)
+    moved: bool = Field(default=False)
+    changed: bool = Field(default=False)
+    content_hash: str | None = Field(default=None, max_length=64)
+    page_title: str | None = Field(default=None, max_length=300)
+    error: str | None = Field(default=None, max_length=300)
+    snapshot: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    snapshot_chars: int | None = Field(default=None)
+
+
+APPEND_ONLY = (HistoryEntry, HistoryEvidence, EvidenceRevision, Note, TargetChange, LinkCheck)
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+def _refuse(mapper: Any, connection: Any, target: Any) -> None:
+    raise AppendOnlyError(
+        f"{type(target).__tablename__} is append-only: record a correction as a new entry"
+    )
+
+
+for _model in APPEND_ONLY:
+    event.listen(_model, "before_update", _refuse)
+    event.listen(_model, "before_delete", _refuse)
+
+
+def append_only_ddl(dialect: str, table: str) -> list[str]:
+    """Triggers that make the database itself refuse UPDATE and DELETE on an append-only table
+    (run with ``exec_driver_sql``: hence ``%%`` for psycopg),
+    so even SQL that bypasses the ORM cannot rewrite history."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            for op in ("UPDATE", "DELETE")
+        ]
+    if dialect == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION mou_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '%% is append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql",
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION mou_append_only()",
+        ]
+    return []
+
+
+def _install_triggers(target: Any, connection: Any, **_: Any) -> None:
+    for statement in append_only_ddl(connection.dialect.name, target.name):
+        connection.exec_driver_sql(statement)
+
+
+for _model in APPEND_ONLY:
+    event.listen(_model.__table__, "after_create", _install_triggers)  # type: ignore[attr-defined]
+
+
+class Meta(SQLModel, table=True):
+    """Facts about the database itself (which file seeded it, and when)."""
+
+    __tablename__ = "tracker_meta"
+
+    key: str = Field(primary_key=True, max_length=50)
+    value: str = Field(max_length=2000)

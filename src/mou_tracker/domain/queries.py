@@ -1,0 +1,641 @@
+"""Read side: plain frozen dataclasses built with a bounded number of queries.
+
+Lists are filtered, sorted and paged in SQL; relationships are loaded in bulk for the page only,
+so the number of queries does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from mou_tracker.domain import validate as v
+from mou_tracker.domain.errors import InvalidInput, NotFound
+from mou_tracker.domain.models import (
+    Commitment,
+    Evidence,
+    EvidenceRevision,
+    HistoryEntry,
+    HistoryEvidence,
+    LinkCheck,
+    Memorandum,
+    Note,
+    Owner,
+    Party,
+    TargetChange,
+)
+from mou_tracker.domain.vocab import STATUSES, STRENGTHS
+
+# A commitment whose newest evidence is older than this is flagged stale: "no action" may mean
+# "nobody looked".
+STALE_AFTER_DAYS = 180
+
+
+@dataclass(frozen=True)
+class OwnerView:
+    code: str
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class CommitmentRow:
+    ref: str
+    memorandum: str
+    section: str
+    title: str
+    theme: str
+    strength: str
+    status: str
+    owners: tuple[OwnerView, ...]
+    evidence_count: int
+    latest_evidence: date | None
+    last_reviewed: date | None
+    next_review: date | None
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+    def overdue(self, today: date) -> bool:
+        return (
+            self.strength != "vision" and self.next_review is not None and self.next_review < today
+        )
+
+    def stale(self, today: date, days: int = STALE_AFTER_DAYS) -> bool:
+        """Scored, and its newest evidence is older than ``days`` (or it has none)."""
+        if self.strength == "vision":
+            return False
+        return self.latest_evidence is None or (today - self.latest_evidence).days > days
+
+    @property
+    def owners_text(self) -> str:
+        return ", ".join(f"{o.code} ({o.role})" for o in self.owners)
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """The latest check of one URL."""
+
+    url: str
+    checked_at: datetime
+    state: str  # ok | broken | unreachable
+    http_status: int | None
+    final_url: str | None
+    moved: bool
+    changed: bool
+    page_title: str | None
+    error: str | None
+    content_hash: str | None
+    snapshot_chars: int | None
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state != "ok" or self.moved or self.changed
+
+    @property
+    def label(self) -> str:
+        if self.state == "broken":
+            return f"broken (HTTP {self.http_status})"
+        if self.state == "unreachable":
+            return "unreachable"
+        flags = [word for word, on in (("moved", self.moved), ("changed", self.changed)) if on]
+        return ", ".join(flags) if flags else "ok"
+
+
+@dataclass(frozen=True)
+class TargetView:
+    at: datetime
+    by: str
+    old_target: date | None
+    new_target: date
+    reason: str
+    evidence_id: int | None
+    evidence_url: str | None
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    id: int
+    url: str
+    title: str
+    publisher: str | None
+    published: date | None
+    kind: str
+    direction: str
+    confidence: str
+    summary: str | None
+    archived_url: str | None
+    added_by: str
+    added_at: datetime
+    version: int
+    updated_at: datetime
+    updated_by: str
+    revisions: tuple[RevisionView, ...] = ()
+    link: LinkState | None = None
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    at: datetime
+    by: str
+    reason: str
+    changes: tuple[tuple[str, str, str], ...]
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    id: int
+    kind: str
+    from_status: str
+    to_status: str
+    at: datetime
+    actor: str
+    reason: str
+    evidence_ids: tuple[int, ...]
+    evidence_urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NoteView:
+    id: int
+    visibility: str
+    body: str
+    author: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class MemorandumView:
+    slug: str
+    title: str
+    parties: tuple[str, ...]
+    signatories: tuple[tuple[str, str, str], ...]
+    signed: date
+    source_url: str
+    landing_url: str | None
+    legal_status: str
+    review_cadence: str
+    summary: str | None
+
+
+@dataclass(frozen=True)
+class CommitmentDetail:
+    ref: str
+    memorandum: MemorandumView
+    position: int
+    section: str
+    origin: str
+    title: str
+    summary: str
+    source_url: str
+    text_basis: str
+    theme: str
+    strength: str
+    status: str
+    status_changed_at: datetime | None
+    review_cadence: str
+    last_reviewed: date | None
+    next_review: date | None
+    target: date | None
+    owners: tuple[OwnerView, ...]
+    evidence: tuple[EvidenceView, ...]
+    history: tuple[HistoryView, ...]
+    notes: tuple[NoteView, ...] = field(default_factory=tuple)
+    original_target: date | None = None
+    targets: tuple[TargetView, ...] = ()
+    version: int = 1
+    updated_at: datetime | None = None
+    updated_by: str = ""
+
+    @property
+    def status_reason(self) -> str | None:
+        for entry in reversed(self.history):
+            if entry.kind == "status":
+                return entry.reason
+        return None
+
+
+def memorandum_view(m: Memorandum) -> MemorandumView:
+    return MemorandumView(
+        slug=m.slug,
+        title=m.title,
+        parties=tuple(m.parties),
+        signatories=tuple((s["name"], s["role"], s["party"]) for s in m.signatories),
+        signed=m.signed,
+        source_url=m.source_url,
+        landing_url=m.landing_url,
+        legal_status=m.legal_status,
+        review_cadence=m.review_cadence,
+        summary=m.summary,
+    )
+
+
+def memoranda(session: Session) -> list[MemorandumView]:
+    return [memorandum_view(m) for m in session.scalars(select(Memorandum).order_by(Memorandum.id))]
+
+
+# --- the list -------------------------------------------------------------------------------
+
+SORT_KEYS = {
+    "position": (Commitment.memorandum_id, Commitment.position),
+    "ref": (Commitment.ref,),
+    "title": (Commitment.title,),
+    "status": (Commitment.status,),
+    "strength": (Commitment.strength,),
+    "theme": (Commitment.theme,),
+    "next_review": (Commitment.next_review,),
+    "updated": (Commitment.updated_at,),
+}
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    status: tuple[str, ...] = ()
+    owner: str | None = None
+    theme: str | None = None
+    strength: tuple[str, ...] = ()
+    memorandum: str | None = None
+    overdue_on: date | None = None
+    search: str | None = None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _conditions(flt: ListFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    for status in flt.status:
+        v.choice(status, "--status", STATUSES)
+    for strength in flt.strength:
+        v.choice(strength, "--strength", STRENGTHS)
+    if flt.status:
+        conds.append(Commitment.status.in_(flt.status))  # type: ignore[attr-defined]
+    if flt.strength:
+        conds.append(Commitment.strength.in_(flt.strength))  # type: ignore[attr-defined]
+    if flt.theme:
+        conds.append(func.lower(Commitment.theme) == flt.theme.lower())
+    if flt.memorandum:
+        conds.append(
+            Commitment.memorandum_id
+            == select(Memorandum.id).where(Memorandum.slug == flt.memorandum).scalar_subquery()
+        )
+    if flt.owner:
+        owner = flt.owner.strip().upper()
+        conds.append(
+            exists(
+                select(Owner.commitment_id)
+                .join(Party, Party.id == Owner.party_id)
+                .where(Owner.commitment_id == Commitment.id, func.upper(Party.code) == owner)
+            )
+        )
+    if flt.overdue_on is not None:
+        conds.append(
+            and_(
+                Commitment.strength != "vision",
+                Commitment.next_review.is_not(None),  # type: ignore[union-attr]
+                Commitment.next_review < flt.overdue_on,  # type: ignore[operator]
+            )
+        )
+    if flt.search and flt.search.strip():
+        pattern = _like(flt.search.strip().lower())
+        conds.append(
+            or_(
+                func.lower(Commitment.ref).like(pattern, escape="\\"),
+                func.lower(Commitment.title).like(pattern, escape="\\"),
+                func.lower(Commitment.summary).like(pattern, escape="\\"),
+                func.lower(Commitment.theme).like(pattern, escape="\\"),
+                exists(
+                    select(Owner.commitment_id)
+                    .join(Party, Party.id == Owner.party_id)
+                    .where(
+                        Owner.commitment_id == Commitment.id,
+                        or_(
+                            func.lower(Party.code).like(pattern, escape="\\"),
+                            func.lower(Party.name).like(pattern, escape="\\"),
+                        ),
+                    )
+                ),
+                exists(
+                    select(Evidence.id).where(
+                        Evidence.commitment_id == Commitment.id,
+                        func.lower(Evidence.title).like(pattern, escape="\\"),
+                    )
+                ),
+            )
+        )
+    return conds
+
+
+def check_owner(session: Session, code: str | None) -> None:
+    if code is None:
+        return
+    found = session.scalar(select(Party.id).where(func.upper(Party.code) == code.strip().upper()))
+    if found is None:
+        raise NotFound("--owner", code, "party with code")
+
+
+def count_commitments(session: Session, flt: ListFilter = ListFilter()) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(Commitment).where(*_conditions(flt))) or 0
+    )
+
+
+def list_commitments(
+    session: Session,
+    flt: ListFilter = ListFilter(),
+    *,
+    sort: str = "position",
+    descending: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[CommitmentRow]:
+    """One page of commitments in three queries: rows with evidence aggregates, then owners."""
+    if sort not in SORT_KEYS:
+        raise InvalidInput("--sort", f"{sort!r} is not one of {', '.join(SORT_KEYS)}")
+    ev = (
+        select(
+            Evidence.commitment_id.label("cid"),
+            func.count(Evidence.id).label("n"),
+            func.max(Evidence.published).label("latest"),
+        )
+        .group_by(Evidence.commitment_id)
+        .subquery()
+    )
+    order = [c.desc() if descending else c.asc() for c in SORT_KEYS[sort]]
+    order.append(Commitment.id.desc() if descending else Commitment.id.asc())  # type: ignore[union-attr]
+    query = (
+        select(Commitment, Memorandum.slug, ev.c.n, ev.c.latest)
+        .join(Memorandum, Memorandum.id == Commitment.memorandum_id)
+        .outerjoin(ev, ev.c.cid == Commitment.id)
+        .where(*_conditions(flt))
+        .order_by(*order)
+        .offset(offset)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.execute(query).all()
+    owners = _owners_for(session, [r[0].id for r in rows])
+    return [
+        CommitmentRow(
+            ref=c.ref,
+            memorandum=slug,
+            section=c.section,
+            title=c.title,
+            theme=c.theme,
+            strength=c.strength,
+            status=c.status,
+            owners=owners.get(c.id, ()),
+            evidence_count=int(n or 0),
+            latest_evidence=latest,
+            last_reviewed=c.last_reviewed,
+            next_review=c.next_review,
+            version=c.version,
+            updated_at=c.updated_at,
+            updated_by=c.updated_by,
+        )
+        for c, slug, n, latest in rows
+    ]
+
+
+def _owners_for(session: Session, ids: Sequence[int]) -> dict[int, tuple[OwnerView, ...]]:
+    result: dict[int, list[OwnerView]] = defaultdict(list)
+    if not ids:
+        return {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        query = (
+            select(Owner.commitment_id, Party.code, Party.name, Owner.role)
+            .join(Party, Party.id == Owner.party_id)
+            .where(Owner.commitment_id.in_(chunk))  # type: ignore[attr-defined]
+            .order_by(Owner.commitment_id, Owner.role, Party.code)
+        )
+        for cid, code, name, role in session.execute(query):
+            result[cid].append(OwnerView(code, name, role))
+    return {k: tuple(vals) for k, vals in result.items()}
+
+
+# --- one commitment ----------------------------------------------------------------------------
+
+
+def commitment_detail(
+    session: Session, ref: str, *, include_internal: bool = True
+) -> CommitmentDetail:
+    clean = v.ref(ref)
+    c = session.scalars(select(Commitment).where(Commitment.ref == clean)).first()
+    if c is None:
+        raise NotFound("ref", clean, "commitment")
+    details = commitment_details(session, [c.id], include_internal=include_internal)  # type: ignore[list-item]
+    return details[0]
+
+
+def commitment_details(
+    session: Session, ids: Sequence[int] | None = None, *, include_internal: bool = True
+) -> list[CommitmentDetail]:
+    """Full details for many commitments (``None``: all) in a fixed number of queries."""
+    query = select(Commitment).order_by(
+        Commitment.memorandum_id, Commitment.position, Commitment.id
+    )
+    if ids is not None:
+        query = query.where(Commitment.id.in_(ids))  # type: ignore[union-attr]
+    commitments = list(session.scalars(query))
+    id_filter = (lambda col: col.in_(ids)) if ids is not None else (lambda col: True)  # noqa: E731
+    memos = {m.id: memorandum_view(m) for m in session.scalars(select(Memorandum))}
+    owners = _owners_for(session, [c.id for c in commitments])  # type: ignore[misc]
+
+    revisions: dict[int, list[RevisionView]] = defaultdict(list)
+    rev_query = (
+        select(EvidenceRevision)
+        .join(Evidence, Evidence.id == EvidenceRevision.evidence_id)
+        .where(id_filter(Evidence.commitment_id))
+        .order_by(EvidenceRevision.at, EvidenceRevision.id)
+    )
+    for rev in session.scalars(rev_query):
+        revisions[rev.evidence_id].append(
+            RevisionView(
+                rev.at,
+                rev.by,
+                rev.reason,
+                tuple((c["field"], c["old"], c["new"]) for c in rev.changes),
+            )
+        )
+    evidence: dict[int, list[EvidenceView]] = defaultdict(list)
+    ev_query = select(Evidence).where(id_filter(Evidence.commitment_id)).order_by(Evidence.id)
+    urls: dict[int, str] = {}
+    ev_rows = list(session.scalars(ev_query))
+    links = link_states(session, {e.url for e in ev_rows})
+    for e in ev_rows:
+        urls[e.id] = e.url  # type: ignore[index]
+        evidence[e.commitment_id].append(
+            EvidenceView(
+                id=e.id,  # type: ignore[arg-type]
+                url=e.url,
+                title=e.title,
+                publisher=e.publisher,
+                published=e.published,
+                kind=e.kind,
+                direction=e.direction,
+                confidence=e.confidence,
+                summary=e.summary,
+                archived_url=e.archived_url,
+                added_by=e.added_by,
+                added_at=e.added_at,
+                version=e.version,
+                updated_at=e.updated_at,
+                updated_by=e.updated_by,
+                revisions=tuple(revisions.get(e.id, ())),  # type: ignore[arg-type]
+                link=links.get(e.url),
+            )
+        )
+    cited: dict[int, list[int]] = defaultdict(list)
+    cite_query = (
+        select(HistoryEvidence.history_id, HistoryEvidence.evidence_id)
+        .join(HistoryEntry, HistoryEntry.id == HistoryEvidence.history_id)
+        .where(id_filter(HistoryEntry.commitment_id))
+        .order_by(HistoryEvidence.history_id, HistoryEvidence.evidence_id)
+    )
+    for hid, eid in session.execute(cite_query):
+        cited[hid].append(eid)
+    history: dict[int, list[HistoryView]] = defaultdict(list)
+    hist_query = (
+        select(HistoryEntry)
+        .where(id_filter(HistoryEntry.commitment_id))
+        .order_by(HistoryEntry.at, HistoryEntry.id)
+    )
+    for h in session.scalars(hist_query):
+        eids = tuple(cited.get(h.id, ()))  # type: ignore[arg-type]
+        history[h.commitment_id].append(
+            HistoryView(
+                id=h.id,  # type: ignore[arg-type]
+                kind=h.kind,
+                from_status=h.from_status,
+                to_status=h.to_status,
+                at=h.at,
+                actor=h.actor,
+                reason=h.reason,
+                evidence_ids=eids,
+                evidence_urls=tuple(urls[i] for i in eids if i in urls),
+            )
+        )
+    notes: dict[int, list[NoteView]] = defaultdict(list)
+    note_query = select(Note).where(id_filter(Note.commitment_id)).order_by(Note.at, Note.id)
+    if not include_internal:
+        note_query = note_query.where(Note.visibility == "public")
+    for n in session.scalars(note_query):
+        notes[n.commitment_id].append(NoteView(n.id, n.visibility, n.body, n.author, n.at))  # type: ignore[arg-type]
+
+    targets: dict[int, list[TargetView]] = defaultdict(list)
+    target_query = (
+        select(TargetChange)
+        .where(id_filter(TargetChange.commitment_id))
+        .order_by(TargetChange.at, TargetChange.id)
+    )
+    for t in session.scalars(target_query):
+        targets[t.commitment_id].append(
+            TargetView(
+                t.at,
+                t.by,
+                t.old_target,
+                t.new_target,
+                t.reason,
+                t.evidence_id,
+                urls.get(t.evidence_id) if t.evidence_id else None,
+            )
+        )
+
+    result = []
+    for c in commitments:
+        memo = memos[c.memorandum_id]
+        result.append(
+            CommitmentDetail(
+                ref=c.ref,
+                memorandum=memo,
+                position=c.position,
+                section=c.section,
+                origin=c.origin,
+                title=c.title,
+                summary=c.summary,
+                source_url=c.source_url,
+                text_basis=c.text_basis,
+                theme=c.theme,
+                strength=c.strength,
+                status=c.status,
+                status_changed_at=c.status_changed_at,
+                review_cadence=c.review_cadence or memo.review_cadence,
+                last_reviewed=c.last_reviewed,
+                next_review=c.next_review,
+                target=c.target,
+                owners=owners.get(c.id, ()),  # type: ignore[arg-type]
+                evidence=tuple(evidence.get(c.id, ())),  # type: ignore[arg-type]
+                history=tuple(history.get(c.id, ())),  # type: ignore[arg-type]
+                notes=tuple(notes.get(c.id, ())),  # type: ignore[arg-type]
+                original_target=c.original_target,
+                targets=tuple(targets.get(c.id, ())),  # type: ignore[arg-type]
+                version=c.version,
+                updated_at=c.updated_at,
+                updated_by=c.updated_by,
+            )
+        )
+    return result
+
+
+def link_states(session: Session, urls: set[str] | None = None) -> dict[str, LinkState]:
+    """The latest check of each URL (of ``urls``, or of every URL ever checked)."""
+    latest = select(func.max(LinkCheck.id)).group_by(LinkCheck.url)
+    if urls is not None:
+        if not urls:
+            return {}
+        if len(urls) <= 5000:
+            latest = latest.where(LinkCheck.url.in_(sorted(urls)))  # type: ignore[attr-defined]
+    query = select(LinkCheck).where(LinkCheck.id.in_(latest.scalar_subquery()))  # type: ignore[union-attr]
+    result: dict[str, LinkState] = {}
+    for row in session.scalars(query):
+        if urls is not None and row.url not in urls:
+            continue
+        result[row.url] = LinkState(
+            url=row.url,
+            checked_at=row.checked_at,
+            state=row.state,
+            http_status=row.http_status,
+            final_url=row.final_url,
+            moved=row.moved,
+            changed=row.changed,
+            page_title=row.page_title,
+            error=row.error,
+            content_hash=row.content_hash,
+            snapshot_chars=row.snapshot_chars,
+        )
+    return result
+
+
+def status_counts(session: Session, flt: ListFilter = ListFilter()) -> dict[str, int]:
+    query = (
+        select(Commitment.status, func.count()).where(*_conditions(flt)).group_by(Commitment.status)
+    )
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, n in session.execute(query):
+        counts[status] = int(n)
+    return counts
+
+
+def change_token(session: Session) -> tuple[object, ...]:
+    """A cheap fingerprint of the whole database; it differs after any write by anyone."""
+    return tuple(
+        session.execute(
+            select(
+                select(func.max(HistoryEntry.id)).scalar_subquery(),
+                select(func.max(Evidence.id)).scalar_subquery(),
+                select(func.max(Evidence.updated_at)).scalar_subquery(),
+                select(func.max(Note.id)).scalar_subquery(),
+                select(func.max(Commitment.updated_at)).scalar_subquery(),
+                select(func.count(Commitment.id)).scalar_subquery(),
+            )
+        ).one()
+    )

@@ -1,0 +1,99 @@
+"""Plain-JSON views of the read models, shared by ``show --format json`` and the JSON export."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from mou_tracker.domain.queries import CommitmentDetail, EvidenceView, HistoryView, MemorandumView
+
+
+def iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
+def memorandum_to_json(m: MemorandumView) -> dict[str, Any]:
+    return {
+        "slug": m.slug,
+        "title": m.title,
+        "parties": list(m.parties),
+        "signatories": [{"name": n, "role": r, "party": p} for n, r, p in m.signatories],
+        "signed": iso(m.signed),
+        "source_url": m.source_url,
+        "landing_url": m.landing_url,
+        "legal_status": m.legal_status,
+        "review_cadence": m.review_cadence,
+        "summary": m.summary,
+    }
+
+
+def evidence_to_json(e: EvidenceView) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "url": e.url,
+        "title": e.title,
+        "publisher": e.publisher,
+        "published": iso(e.published),
+        "kind": e.kind,
+        "direction": e.direction,
+        "confidence": e.confidence,
+        "summary": e.summary,
+        "archived_url": e.archived_url,
+        "added_by": e.added_by,
+        "added_at": iso(e.added_at),
+        "corrections": [
+            {
+                "at": iso(r.at),
+                "by": r.by,
+                "reason": r.reason,
+                "changes": [{"field": f, "old": o, "new": n} for f, o, n in r.changes],
+            }
+            for r in e.revisions
+        ],
+    }
+
+
+def history_to_json(h: HistoryView) -> dict[str, Any]:
+    return {
+        "kind": h.kind,
+        "at": iso(h.at),
+        "from": h.from_status,
+        "to": h.to_status,
+        "by": h.actor,
+        "reason": h.reason,
+        "evidence_ids": list(h.evidence_ids),
+    }
+
+
+def detail_to_json(d: CommitmentDetail, *, include_internal: bool = True) -> dict[str, Any]:
+    notes = [n for n in d.notes if include_internal or n.visibility == "public"]
+    return {
+        "ref": d.ref,
+        "memorandum": d.memorandum.slug,
+        "section": d.section,
+        "origin": d.origin,
+        "title": d.title,
+        "summary": d.summary,
+        "source_url": d.source_url,
+        "text_basis": d.text_basis,
+        "theme": d.theme,
+        "strength": d.strength,
+        "status": d.status,
+        "status_changed_at": iso(d.status_changed_at),
+        "status_reason": d.status_reason,
+        "owners": [{"party": o.code, "name": o.name, "role": o.role} for o in d.owners],
+        "review_cadence": d.review_cadence,
+        "last_reviewed": iso(d.last_reviewed),
+        "next_review": iso(d.next_review) if d.strength != "vision" else None,
+        "target": iso(d.target),
+        "evidence": [evidence_to_json(e) for e in d.evidence],
+        "history": [history_to_json(h) for h in d.history],
+        "notes": [
+            {"visibility": n.visibility, "author": n.author, "at": iso(n.at), "body": n.body}
+            for n in notes
+        ],
+    }

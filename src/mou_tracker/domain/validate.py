@@ -1,0 +1,273 @@
+"""Input checks shared by every way in (CLI, terminal UI, CSV import, TOML sync).
+
+Each function returns the clean value or raises :class:`InvalidInput` naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
+
+from mou_tracker.domain.errors import InvalidInput
+
+MAX_URL = 2000
+LIMITS = {
+    "title": 300,
+    "commitment_title": 200,
+    "publisher": 200,
+    "summary": 2000,
+    "evidence_summary": 500,
+    "reason": 2000,
+    "note": 10000,
+    "actor": 100,
+    "name": 200,
+    "section": 200,
+    "theme": 100,
+    "legal_status": 2000,
+}
+
+_REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,19}$")
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+_HOST_RE = re.compile(r"^(?:[^\s/?#@:\[\]]+|\[[0-9A-Fa-f:.]+\])$")
+
+
+def _shorten(value: str, limit: int = 40) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def text(
+    value: object,
+    field: str,
+    *,
+    limit: int | str,
+    multiline: bool = False,
+    required: bool = True,
+) -> str | None:
+    """A trimmed string with no control characters and at most ``limit`` characters.
+
+    ``multiline`` admits newlines and tabs (Markdown notes, reasons); one-line fields refuse
+    them. An empty value is an error when ``required``, else ``None``.
+    """
+    max_len = LIMITS[limit] if isinstance(limit, str) else limit
+    if value is None:
+        if required:
+            raise InvalidInput(field, "is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be text, got {type(value).__name__}")
+    cleaned = value.replace("\r\n", "\n").strip()
+    if not cleaned:
+        if required:
+            raise InvalidInput(field, "must not be empty")
+        return None
+    for ch in cleaned:
+        if ch in "\n\t" and multiline:
+            continue
+        if ch == "\n":
+            raise InvalidInput(field, "must be one line (no line breaks)")
+        if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":
+            raise InvalidInput(field, f"contains a control character (U+{ord(ch):04X})")
+    if len(cleaned) > max_len:
+        raise InvalidInput(field, f"is {len(cleaned)} characters long; the limit is {max_len}")
+    return cleaned
+
+
+def required_text(value: object, field: str, *, limit: int | str, multiline: bool = False) -> str:
+    result = text(value, field, limit=limit, multiline=multiline, required=True)
+    assert result is not None
+    return result
+
+
+def choice(value: object, field: str, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value.strip() not in allowed:
+        shown = value if isinstance(value, str) else type(value).__name__
+        raise InvalidInput(field, f"{_shorten(str(shown))!r} is not one of {', '.join(allowed)}")
+    return value.strip()
+
+
+def ref(value: object, field: str = "ref") -> str:
+    if not isinstance(value, str) or not _REF_RE.match(value.strip()):
+        raise InvalidInput(
+            field,
+            f"{_shorten(str(value))!r} is not a valid reference "
+            "(letters, digits, '.', '-', '_'; at most 40 characters)",
+        )
+    return value.strip()
+
+
+def party_code(value: object, field: str = "party") -> str:
+    if not isinstance(value, str) or not _CODE_RE.match(value.strip()):
+        raise InvalidInput(
+            field, f"{_shorten(str(value))!r} is not a party code (A-Z, 0-9, '-'; at most 20)"
+        )
+    return value.strip()
+
+
+def slug(value: object, field: str = "memorandum") -> str:
+    if not isinstance(value, str) or not _SLUG_RE.match(value.strip()):
+        raise InvalidInput(field, f"{_shorten(str(value))!r} is not a slug (a-z, 0-9, '-')")
+    return value.strip()
+
+
+def url(value: object, field: str = "url", *, required: bool = True) -> str | None:
+    """An absolute http(s) URL with a host, no spaces and no control characters (rule 4)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise InvalidInput(field, "is required (an absolute http or https URL)")
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(field, f"must be text, got {type(value).__name__}")
+    candidate = value.strip()
+    if len(candidate) > MAX_URL:
+        raise InvalidInput(field, f"is {len(candidate)} characters long; the limit is {MAX_URL}")
+    for ch in candidate:
+        if ch.isspace():
+            raise InvalidInput(field, "must not contain spaces (encode them as %20)")
+        if unicodedata.category(ch) in ("Cc", "Cf"):
+            raise InvalidInput(field, f"contains a control character (U+{ord(ch):04X})")
+    try:
+        parts = urlsplit(candidate)
+        port = parts.port  # raises ValueError for a bad port
+    except ValueError as exc:
+        raise InvalidInput(field, f"{_shorten(candidate)!r} is not a valid URL ({exc})") from None
+    del port
+    if parts.scheme.lower() not in ("http", "https"):
+        shown = f"{parts.scheme}:" if parts.scheme else "no scheme"
+        raise InvalidInput(
+            field, f"must be an absolute http or https URL ({shown} in {_shorten(candidate)!r})"
+        )
+    host = parts.hostname or ""
+    if not host or not _HOST_RE.match(parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0] or "x"):
+        raise InvalidInput(field, f"{_shorten(candidate)!r} has no valid host")
+    if "." not in host and host != "localhost" and not host.startswith("["):
+        raise InvalidInput(field, f"{_shorten(candidate)!r} has no valid host (no domain)")
+    return candidate
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DEFAULT_A = datetime(2000, 1, 1)
+_DEFAULT_B = datetime(2004, 2, 2)
+
+
+def parse_date(value: object, field: str) -> date:
+    """Parse a date strictly with python-dateutil.
+
+    Full dates only (day, month and year); no times; no fuzzy matching ("Clause 12" is not a
+    date); an order that reads differently day-first and month-first ("03/04/2026") is refused
+    as ambiguous. The caller shows the parsed date back to the person.
+    """
+    if isinstance(value, datetime):
+        raise InvalidInput(field, "must be a date without a time")
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, "is required (a date such as 2026-02-20 or '20 Feb 2026')")
+    raw = value.strip()
+    if len(raw) > 40 or any(unicodedata.category(ch) == "Cc" for ch in raw):
+        raise InvalidInput(field, f"{_shorten(raw)!r} is not a date")
+    if _ISO_DATE.match(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError as exc:
+            raise InvalidInput(field, f"no such date {raw!r} ({exc})") from None
+    from dateutil import parser as du
+
+    try:
+        first = du.parse(raw, default=_DEFAULT_A, dayfirst=True)
+        second = du.parse(raw, default=_DEFAULT_B, dayfirst=True)
+        other_order = du.parse(raw, default=_DEFAULT_A, dayfirst=False)
+    except (ValueError, OverflowError) as exc:
+        reason = str(exc).split(":")[0]
+        if "out of range" in reason or "must be in" in reason:
+            raise InvalidInput(field, f"no such date {raw!r} ({reason})") from None
+        raise InvalidInput(
+            field, f"cannot read {_shorten(raw)!r} as a date; write it as YYYY-MM-DD"
+        ) from None
+    if first != second:
+        raise InvalidInput(field, f"{_shorten(raw)!r} is not a full date; give day, month and year")
+    if first.tzinfo is not None or first.time() != datetime.min.time():
+        raise InvalidInput(field, f"{_shorten(raw)!r} has a time; give a date only")
+    if other_order != first:
+        raise InvalidInput(
+            field,
+            f"{raw!r} is ambiguous ({first.date().isoformat()} or "
+            f"{other_order.date().isoformat()}); write it as YYYY-MM-DD",
+        )
+    result = first.date()
+    if not 1900 <= result.year <= 2200:
+        raise InvalidInput(field, f"{result.isoformat()} is outside the years 1900-2200")
+    return result
+
+
+def aware_utc(value: object, field: str) -> datetime:
+    """A timezone-aware timestamp, converted to UTC. Naive times are refused, not guessed."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(
+                field, f"{_shorten(value)!r} is not a timestamp like 2026-04-09T17:00:00Z"
+            ) from None
+    if not isinstance(value, datetime):
+        raise InvalidInput(
+            field, "must be a date-time with a UTC offset, e.g. 2026-04-09T17:00:00Z"
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInput(
+            field, "must carry a UTC offset (e.g. ...T17:00:00Z); naive times are ambiguous"
+        )
+    return value.astimezone(UTC)
+
+
+# --- review cadence ----------------------------------------------------------------------------
+
+_CADENCE_RE = re.compile(r"^(?:every\s+)?(\d{1,3})\s+(day|week|month|year)s?$")
+_CADENCE_WORDS = {
+    "weekly": (1, "week"),
+    "fortnightly": (2, "week"),
+    "monthly": (1, "month"),
+    "quarterly": (3, "month"),
+    "half-yearly": (6, "month"),
+    "yearly": (1, "year"),
+    "annually": (1, "year"),
+}
+
+
+def cadence(value: object, field: str = "review_cadence") -> str:
+    """Normalise a review cadence ("3 months", "quarterly", "every 6 weeks") to "N unit(s)"."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(field, "is required, e.g. '3 months'")
+    raw = value.strip().lower()
+    if raw in _CADENCE_WORDS:
+        count, unit = _CADENCE_WORDS[raw]
+    else:
+        match = _CADENCE_RE.match(raw)
+        if not match:
+            raise InvalidInput(
+                field, f"{_shorten(value)!r} is not a cadence like '3 months', '6 weeks', 'yearly'"
+            )
+        count, unit = int(match.group(1)), match.group(2)
+    if count < 1:
+        raise InvalidInput(field, "must be at least one day")
+    return f"{count} {unit}{'s' if count != 1 else ''}"
+
+
+def add_cadence(start: date, cadence_text: str) -> date:
+    """``start`` plus one cadence, with month ends handled by relativedelta (31 Jan + 1 month = 28/29 Feb)."""
+    from dateutil.relativedelta import relativedelta
+
+    count_text, unit = cadence_text.split()
+    count = int(count_text)
+    unit = unit.rstrip("s")
+    delta = {
+        "day": relativedelta(days=count),
+        "week": relativedelta(weeks=count),
+        "month": relativedelta(months=count),
+        "year": relativedelta(years=count),
+    }[unit]
+    return start + delta

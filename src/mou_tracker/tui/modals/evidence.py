@@ -1,0 +1,188 @@
+"""Add an evidence record: URL, title, publisher, publication date (read back in words), kind,
+direction, confidence and a one-line summary. Checked as you type with the domain's own
+validators; saved by ``service.add_evidence`` with ``EvidenceInput.build``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Input, Select
+
+from mou_tracker.domain import validate as v
+from mou_tracker.domain.errors import InvalidInput
+from mou_tracker.domain.queries import CommitmentDetail, EvidenceView
+from mou_tracker.domain.vocab import CONFIDENCES, DIRECTIONS, EVIDENCE_KINDS
+from mou_tracker.tui.modals.base import FormScreen, field_row, run_in_write
+from mou_tracker.tui.text import long_day
+
+DIRECTION_WORDS = {
+    "progress": "progress: shows the commitment moving",
+    "against": "against: shows it stalling, reversed or missed",
+    "context": "context: relevant background, neither way",
+}
+CONFIDENCE_WORDS = {
+    "primary": "primary: the publisher's own site or document",
+    "secondary": "secondary: another outlet or a copy",
+    "unverified": "unverified: date or content not checked",
+}
+
+
+def _options(values: tuple[str, ...], words: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    return [((words or {}).get(value, value.replace("_", " ")), value) for value in values]
+
+
+class EvidenceForm(FormScreen[EvidenceView]):
+    TITLE = "Add evidence"
+    SAVE_LABEL = "Add evidence"
+
+    def __init__(self, detail: CommitmentDetail) -> None:
+        super().__init__()
+        self.detail = detail
+        self.known_urls = {e.url: e.id for e in detail.evidence}
+
+    def heading(self) -> Text:
+        text = Text("Evidence for ")
+        text.append(self.detail.ref, style="bold reverse")
+        text.append(" ")
+        text.append(self.detail.title, style="bold")
+        return text
+
+    def fields(self) -> ComposeResult:
+        yield from field_row("URL", Input(placeholder="https://…", id="url", compact=True))
+        yield from field_row(
+            "Title", Input(placeholder="the headline or document title", id="title", compact=True)
+        )
+        yield from field_row(
+            "Publisher",
+            Input(placeholder="optional, e.g. The Guardian", id="publisher", compact=True),
+        )
+        yield from field_row(
+            "Published",
+            Input(placeholder="2026-04-09 or 9 April 2026", id="published", compact=True),
+        )
+        yield from field_row(
+            "Kind",
+            Select(
+                _options(EVIDENCE_KINDS),
+                value="news_report",
+                allow_blank=False,
+                id="kind",
+                compact=True,
+            ),
+            hint=False,
+        )
+        yield from field_row(
+            "Direction",
+            Select(
+                _options(DIRECTIONS, DIRECTION_WORDS),
+                value="context",
+                allow_blank=False,
+                id="direction",
+                compact=True,
+            ),
+            hint=False,
+        )
+        yield from field_row(
+            "Confidence",
+            Select(
+                _options(CONFIDENCES, CONFIDENCE_WORDS),
+                value="secondary",
+                allow_blank=False,
+                id="confidence",
+                compact=True,
+            ),
+            hint=False,
+        )
+        yield from field_row(
+            "Summary",
+            Input(placeholder="optional: what it shows, in one line", id="summary", compact=True),
+        )
+
+    def check_names(self) -> tuple[str, ...]:
+        return ("url", "title", "publisher", "published", "summary")
+
+    def check(self, name: str) -> tuple[str | Text, str]:
+        raw = self.value(name)
+        try:
+            if name == "url":
+                if not raw.strip():
+                    return "required: an absolute http or https URL", ""
+                clean = v.url(raw, "url")
+                if clean in self.known_urls:
+                    return (
+                        f"url: already recorded on {self.detail.ref} as evidence #{self.known_urls[clean]}",
+                        "error",
+                    )
+                return "✓", "ok"
+            if name == "title":
+                if not raw.strip():
+                    return "required", ""
+                v.required_text(raw, "title", limit="title")
+                return "✓", "ok"
+            if name == "publisher":
+                v.text(raw, "publisher", limit="publisher", required=False)
+                return "", ""
+            if name == "summary":
+                v.text(raw, "summary", limit="evidence_summary", required=False)
+                return (
+                    (f"{len(raw.strip())}/{v.LIMITS['evidence_summary']}", "")
+                    if raw.strip()
+                    else ("", "")
+                )
+            if name == "published":
+                if not raw.strip():
+                    return "optional, but undated evidence cannot support a status change", ""
+                parsed = v.parse_date(raw, "published")
+                text = Text(f"read as {parsed.isoformat()}, {long_day(parsed)}")
+                if parsed > self.tracker.today():
+                    text.append(" (after today: it cannot support a change yet)")
+                return text, "ok"
+        except InvalidInput as exc:
+            return str(exc), "error"
+        return "", ""
+
+    def values(self) -> dict[str, Any]:
+        return {
+            name: self.value(name)
+            for name in (
+                "url",
+                "title",
+                "publisher",
+                "published",
+                "kind",
+                "direction",
+                "confidence",
+                "summary",
+            )
+        }
+
+    def perform(self, values: dict[str, Any]) -> EvidenceView:
+        from mou_tracker.domain import service
+
+        item = service.EvidenceInput.build(**values)
+        ref = self.detail.ref
+        actor = self.tracker.actor
+
+        def add(session: Any) -> EvidenceView:
+            row = service.add_evidence(session, ref, item, actor=actor)
+            return EvidenceView(
+                id=row.id,  # type: ignore[arg-type]
+                url=row.url,
+                title=row.title,
+                publisher=row.publisher,
+                published=row.published,
+                kind=row.kind,
+                direction=row.direction,
+                confidence=row.confidence,
+                summary=row.summary,
+                archived_url=row.archived_url,
+                added_by=row.added_by,
+                added_at=row.added_at,
+                version=row.version,
+                updated_at=row.updated_at,
+                updated_by=row.updated_by,
+            )
+
+        return run_in_write(self.tracker, add)

@@ -1,0 +1,105 @@
+"""Export now: the reports into a directory, through ``mou_tracker.reports.export.export`` in a
+worker (the same function as ``mou-tracker export``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Input, SelectionList
+from textual.widgets.selection_list import Selection
+
+from mou_tracker.domain import validate as v
+from mou_tracker.domain.errors import InvalidInput, TrackerError
+from mou_tracker.tui.modals.base import FormScreen, field_row
+from mou_tracker.tui.text import long_day
+
+FORMATS = (("md", "Markdown"), ("html", "HTML"), ("json", "JSON"), ("csv", "CSV"))
+
+
+class ExportForm(FormScreen[str]):
+    TITLE = "Export"
+    SAVE_LABEL = "Export now"
+    REFUSED = "Not exported"
+    WRITES = False
+    FIELD_IDS = {"out": "out", "format": "formats", "since": "since"}
+
+    def __init__(self, out_dir: str = "exports") -> None:
+        super().__init__()
+        self.out_dir = out_dir
+
+    def heading(self) -> Text:
+        return Text(
+            "Write the reports (index, one page per commitment, digest, JSON and CSV). "
+            "Internal notes are never exported.",
+        )
+
+    def fields(self) -> ComposeResult:
+        yield from field_row("Directory", Input(self.out_dir, id="out", compact=True))
+        yield from field_row(
+            "Formats",
+            SelectionList[str](
+                *[Selection(label, key, True) for key, label in FORMATS], id="formats", compact=True
+            ),
+        )
+        yield from field_row(
+            "Since",
+            Input(placeholder="optional: digest of changes since a date", id="since", compact=True),
+        )
+
+    def check_names(self) -> tuple[str, ...]:
+        return ("out", "formats", "since")
+
+    def check(self, name: str) -> tuple[str | Text, str]:
+        if name == "out":
+            raw = self.value("out").strip()
+            if not raw:
+                return "out: give a directory", "error"
+            path = Path(raw).expanduser()
+            where = (
+                "" if path.is_absolute() else " (under the directory mou-tracker was started in)"
+            )
+            return f"into {path}{where}", ""
+        if name == "formats":
+            chosen = self.query_one("#formats", SelectionList).selected
+            return ("format: choose at least one format", "error") if not chosen else ("", "")
+        if name == "since":
+            raw = self.value("since")
+            if not raw.strip():
+                return "", ""
+            try:
+                parsed = v.parse_date(raw, "--since")
+            except InvalidInput as exc:
+                return str(exc), "error"
+            return f"read as {parsed.isoformat()}, {long_day(parsed)}", "ok"
+        return "", ""
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "out": self.value("out"),
+            "formats": tuple(self.query_one("#formats", SelectionList).selected),
+            "since": self.value("since"),
+        }
+
+    def perform(self, values: dict[str, Any]) -> str:
+        from mou_tracker.storage.engine import read
+
+        out = values["out"].strip()
+        if not out:
+            raise InvalidInput("out", "give a directory")
+        formats = tuple(
+            v.choice(f, "--format", tuple(k for k, _ in FORMATS)) for f in values["formats"]
+        )
+        if not formats:
+            raise InvalidInput("--format", "name at least one of md, html, json, csv")
+        since = v.parse_date(values["since"], "--since") if values["since"].strip() else None
+        try:
+            from mou_tracker.reports.export import export
+        except ImportError:
+            raise TrackerError("export: the report writer is not part of this build yet") from None
+        path = Path(out).expanduser()
+        with read(self.tracker.engine) as session:
+            written = export(session, path, formats=formats, since=since)
+        return f"Wrote {written} file(s) to {path}"

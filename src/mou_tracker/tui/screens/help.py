@@ -1,0 +1,183 @@
+"""Every key binding, listed from the bindings themselves so the help cannot drift from the keys."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+EXPLAIN = {
+    "search": "live filter: every word must appear in the ref, title, summary, theme, owners or an evidence title",
+    "filter": "filter by status, strength, owner, theme, review overdue",
+    "filter.clear": "clear the search and every filter",
+    "filter.overdue": "toggle: only commitments whose review is overdue",
+    "status": "change the selected commitment's status (reason and evidence required)",
+    "evidence": "add an evidence record to the selected commitment",
+    "note": "add a public or internal note to the selected commitment",
+    "review": "record a review: the status stands, the next review moves on",
+    "export": "write the reports now (Markdown, HTML, JSON, CSV)",
+    "open.evidence": "open the highlighted evidence in the browser (also copied)",
+    "open.source": "open the clause's source text in the browser (also copied)",
+    "copy.ref": "copy the selected commitment's ref",
+    "detail": "show the selected commitment full screen, and back",
+    "back": "leave the search, or the full-screen detail",
+    "memorandum": "the memorandum: signatories, legal status in full, source",
+    "refresh": "reload everything now (it also happens by itself when someone else writes)",
+    "quit": "quit (asks first if a form holds typed input)",
+    "help": "this screen",
+    "list.select": "show the selected commitment full screen",
+    "list.page_down": "page down",
+    "status.new_evidence": "add evidence without leaving the status form; it is ticked for you",
+    "form.save": "save (the domain checks it exactly as the CLI does)",
+    "form.cancel": "cancel (asks first if you typed something)",
+    "filters.apply": "apply the filter",
+    "filters.clear": "clear every filter",
+}
+
+
+def _rows(bindings: Iterable[BindingType]) -> list[Binding]:
+    rows = []
+    for item in bindings:
+        if isinstance(item, Binding):
+            rows.append(item)
+        else:
+            rows.append(Binding(*item))
+    return rows
+
+
+def sections() -> list[tuple[str, list[Binding]]]:
+    from mou_tracker.tui.app import TrackerApp
+    from mou_tracker.tui.modals.base import FormScreen
+    from mou_tracker.tui.modals.confirm import ConfirmScreen
+    from mou_tracker.tui.modals.filters import FilterForm
+    from mou_tracker.tui.modals.status import StatusForm
+    from mou_tracker.tui.screens.main import MainScreen, SearchInput
+    from mou_tracker.tui.widgets.commitment_list import CommitmentList
+
+    return [
+        (
+            "Anywhere",
+            _rows(TrackerApp.BINDINGS)
+            + [
+                Binding(
+                    "ctrl+p", "command_palette", "Command palette: every tracker command by name"
+                ),
+                Binding(
+                    "tab,shift+tab",
+                    "",
+                    "Next / previous area: search, table, detail, evidence list",
+                ),
+                Binding("ctrl+c", "", "Copy text selected with the mouse"),
+            ],
+        ),
+        ("Main screen", _rows(MainScreen.BINDINGS)),
+        ("Commitments table", _rows(CommitmentList.BINDINGS)),
+        (
+            "Search box",
+            _rows(SearchInput.BINDINGS)
+            + [
+                Binding("enter", "", "To the table"),
+                Binding("escape", "", "Clear the search; again: to the table"),
+            ],
+        ),
+        (
+            "Evidence list (tab to it)",
+            [
+                Binding("up,down", "", "Move"),
+                Binding("enter,o", "", "Open the evidence in the browser"),
+            ],
+        ),
+        (
+            "Forms",
+            _rows(FormScreen.BINDINGS)
+            + [
+                Binding("tab,shift+tab", "", "Next / previous field"),
+                Binding("enter", "", "In a one-line field: save"),
+            ],
+        ),
+        (
+            "Status form",
+            _rows(StatusForm.BINDINGS)
+            + [Binding("space", "", "Tick or untick the highlighted evidence")],
+        ),
+        ("Filter form", _rows(FilterForm.BINDINGS)),
+        ("Questions", _rows(ConfirmScreen.BINDINGS)),
+    ]
+
+
+def help_lines() -> list[tuple[str, str, str]]:
+    """(section, keys, what they do) for every binding, in order."""
+    rows = []
+    for title, bindings in sections():
+        for binding in bindings:
+            keys = ", ".join(_display(k) for k in binding.key.split(","))
+            what = binding.description
+            more = EXPLAIN.get(binding.id or "")
+            if more and more.lower() != what.lower():
+                what = f"{what} — {more}"
+            rows.append((title, keys, what))
+    return rows
+
+
+def help_text() -> Text:
+    """The same as a plain text (for tests and for searching)."""
+    return Text("\n".join(f"{keys:<22}{what}" for _, keys, what in help_lines()))
+
+
+def help_table() -> Table:
+    table = Table.grid(padding=(0, 2), expand=True)
+    table.add_column(width=20, no_wrap=True, style="bold")
+    table.add_column(ratio=1)
+    current = None
+    for section, keys, what in help_lines():
+        if section != current:
+            if current is not None:
+                table.add_row("", "")
+            table.add_row(Text(section, style="bold underline"), "")
+            current = section
+        table.add_row(Text(keys), Text(what))
+    table.add_row("", "")
+    table.add_row(
+        "",
+        Text(
+            "Status colours: not yet assessed, not started, in progress, partially met, met, "
+            "stalled, not met. A date marked ! under 'Next review' is overdue. Vision clauses are "
+            "shown, not scored.",
+            style="grey70",
+        ),
+    )
+    return table
+
+
+def _display(key: str) -> str:
+    names = {
+        "slash": "/",
+        "question_mark": "?",
+        "space": "space",
+        "escape": "esc",
+        "pageup": "page up",
+        "pagedown": "page down",
+    }
+    return names.get(key.strip(), key.strip())
+
+
+class HelpScreen(Screen[None]):
+    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close help", id="help.close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Text("mou-tracker: keys", style="bold reverse"))
+            yield Static(help_table(), id="help-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,241 @@
+"""The selected commitment in full: clause, status and why, owners, evidence (a list you can
+move through and open), the status timeline, and the notes with public and internal told apart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from mou_tracker.domain.queries import CommitmentDetail, EvidenceView
+from mou_tracker.domain.vocab import STRENGTH_WORDS
+from mou_tracker.tui.text import (
+    DIRECTION_STYLES,
+    day,
+    status_text,
+)
+
+TEXT_BASIS_WORDS = {
+    "verified": "wording checked against the source",
+    "excerpt_only": "only an excerpt of the wording was seen",
+    "reconstructed": "wording reconstructed from secondary sources",
+}
+
+
+def evidence_sorted(detail: CommitmentDetail) -> list[EvidenceView]:
+    """Newest first; undated evidence last."""
+    return sorted(
+        detail.evidence,
+        key=lambda e: (e.published is not None, e.published or date.min, e.id),
+        reverse=True,
+    )
+
+
+def evidence_prompt(item: EvidenceView) -> Text:
+    """Three short lines that wrap well at any width: when and which way, the title, what it shows."""
+    text = Text()
+    text.append(day(item.published, "undated"), style="bold" if item.published else "grey50")
+    text.append("  ")
+    text.append(item.direction, style=DIRECTION_STYLES.get(item.direction, ""))
+    extra = " · ".join(
+        part
+        for part in (
+            item.publisher or "",
+            item.kind.replace("_", " "),
+            item.confidence,
+            f"#{item.id}",
+        )
+        if part
+    )
+    text.append(f"  {extra}", style="grey58")
+    if item.link and item.link.needs_attention:
+        text.append(f"  link {item.link.label}", style="bold red1")
+    text.append("\n")
+    text.append(item.title, style="bold")
+    if item.summary:
+        text.append("\n")
+        text.append(item.summary, style="italic grey70")
+    return text
+
+
+def head_text(detail: CommitmentDetail, today: date) -> Text:
+    text = Text()
+    text.append(detail.ref, style="bold reverse")
+    text.append(" ")
+    text.append(detail.title, style="bold")
+    text.append("\n")
+    text.append(f"{detail.section} · {detail.origin.replace('_', ' ')} · ", style="grey62")
+    text.append(TEXT_BASIS_WORDS.get(detail.text_basis, detail.text_basis), style="grey62")
+    text.append("\n\nStatus   ", style="bold")
+    text.append_text(status_text(detail.status, detail.strength))
+    if detail.strength == "vision":
+        text.append(" (a vision clause: shown, not scored)", style="grey62")
+    elif detail.status_changed_at is not None:
+        text.append(f" since {detail.status_changed_at.date().isoformat()}")
+    reason = detail.status_reason
+    if reason:
+        text.append("\nReason   ", style="bold")
+        text.append(reason)
+    text.append("\nStrength ", style="bold")
+    text.append(detail.strength)
+    text.append(f" — {STRENGTH_WORDS.get(detail.strength, '')}", style="grey62")
+    text.append("\nOwners   ", style="bold")
+    text.append(", ".join(f"{o.name} ({o.code}, {o.role})" for o in detail.owners) or "none")
+    text.append("\nTheme    ", style="bold")
+    text.append(detail.theme)
+    text.append("\nReview   ", style="bold")
+    if detail.strength == "vision":
+        text.append("not reviewed (vision clause)", style="grey62")
+    else:
+        text.append(
+            f"every {detail.review_cadence}; last {day(detail.last_reviewed, 'never')}; next "
+        )
+        if detail.next_review is not None and detail.next_review < today:
+            text.append(f"{day(detail.next_review)} (overdue)", style="bold red1")
+        else:
+            text.append(day(detail.next_review))
+    if detail.target is not None:
+        text.append("\nTarget   ", style="bold")
+        text.append(day(detail.target))
+        if detail.original_target and detail.original_target != detail.target:
+            text.append(f" (originally {day(detail.original_target)})", style="grey62")
+    text.append("\nSource   ", style="bold")
+    text.append(detail.source_url, style="underline")
+    text.append("\n\n")
+    text.append("Summary\n", style="bold")
+    text.append(detail.summary)
+    return text
+
+
+def timeline_text(detail: CommitmentDetail) -> Text:
+    text = Text()
+    text.append(f"Status timeline ({len(detail.history)})\n", style="bold")
+    if not detail.history:
+        text.append("No assessment recorded yet.", style="grey62")
+        return text
+    for n, entry in enumerate(reversed(detail.history)):
+        if n:
+            text.append("\n")
+        text.append(entry.at.date().isoformat(), style="bold")
+        text.append(" ")
+        if entry.kind == "review":
+            text.append("reviewed: ", style="grey62")
+            text.append_text(status_text(entry.to_status))
+            text.append(" stands")
+        else:
+            text.append_text(status_text(entry.from_status))
+            text.append(" → ")
+            text.append_text(status_text(entry.to_status))
+        text.append(f"  by {entry.actor}", style="grey62")
+        text.append("\n           ")
+        text.append(entry.reason)
+        if entry.evidence_ids:
+            cites = ", ".join(f"#{i}" for i in entry.evidence_ids)
+            text.append(f"\n           cites {cites}", style="grey58")
+    return text
+
+
+def notes_text(detail: CommitmentDetail) -> Text:
+    text = Text()
+    text.append(f"Notes ({len(detail.notes)})\n", style="bold")
+    if not detail.notes:
+        text.append("No notes.", style="grey62")
+        return text
+    for n, note in enumerate(reversed(detail.notes)):
+        if n:
+            text.append("\n")
+        if note.visibility == "internal":
+            text.append(" INTERNAL ", style="bold black on gold1")
+            text.append(" never exported", style="gold1")
+        else:
+            text.append(" PUBLIC ", style="bold black on green3")
+            text.append(" appears in exports", style="green3")
+        text.append(f"  {note.at.date().isoformat()} {note.author}\n", style="grey62")
+        text.append(note.body)
+        text.append("\n")
+    return text
+
+
+class EvidenceList(OptionList):
+    """The evidence of the selected commitment, newest first; ``o`` opens the highlighted one."""
+
+    DEFAULT_CSS = """
+    EvidenceList { height: auto; border: none; padding: 0; background: $surface; }
+    EvidenceList:focus { background-tint: $foreground 5%; }
+    """
+
+
+class DetailPane(VerticalScroll):
+    """The selected commitment. ``show(detail)`` replaces what it shows; the evidence highlight
+    and scroll position are kept when the same commitment is shown again (a refresh)."""
+
+    DEFAULT_CSS = """
+    DetailPane { padding: 0 1; background: $surface; scrollbar-size-vertical: 1; }
+    DetailPane > Static { width: 100%; margin-bottom: 1; }
+    DetailPane > #detail-evidence-title { margin: 0; text-style: bold; }
+    DetailPane > EvidenceList { margin-bottom: 1; }
+    """
+
+    can_focus = True
+
+    def __init__(self, today: Callable[[], date], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._today = today
+        self.detail: CommitmentDetail | None = None
+        self.evidence: list[EvidenceView] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Loading…", style="grey62"), id="detail-head")
+        yield Static(Text("Evidence"), id="detail-evidence-title")
+        yield EvidenceList(id="detail-evidence")
+        yield Static(Text(""), id="detail-timeline")
+        yield Static(Text(""), id="detail-notes")
+
+    def show_message(self, message: str) -> None:
+        self.detail = None
+        self.evidence = []
+        self.query_one("#detail-head", Static).update(Text(message, style="grey62"))
+        self.query_one("#detail-evidence-title", Static).update(Text(""))
+        self.query_one(EvidenceList).clear_options()
+        self.query_one("#detail-timeline", Static).update(Text(""))
+        self.query_one("#detail-notes", Static).update(Text(""))
+
+    def show(self, detail: CommitmentDetail) -> None:
+        same = self.detail is not None and self.detail.ref == detail.ref
+        options = self.query_one(EvidenceList)
+        keep_id = None
+        if same and options.highlighted is not None and options.highlighted < len(self.evidence):
+            keep_id = self.evidence[options.highlighted].id
+        self.detail = detail
+        self.evidence = evidence_sorted(detail)
+        self.query_one("#detail-head", Static).update(head_text(detail, self._today()))
+        title = Text(f"Evidence ({len(self.evidence)})", style="bold")
+        if self.evidence:
+            title.append("   o open · e add", style="grey58")
+        else:
+            title.append("   none yet · e add", style="grey58")
+        self.query_one("#detail-evidence-title", Static).update(title)
+        options.clear_options()
+        options.add_options([Option(evidence_prompt(e), id=str(e.id)) for e in self.evidence])
+        if self.evidence:
+            index = 0
+            if keep_id is not None:
+                index = next((i for i, e in enumerate(self.evidence) if e.id == keep_id), 0)
+            options.highlighted = index
+        self.query_one("#detail-timeline", Static).update(timeline_text(detail))
+        self.query_one("#detail-notes", Static).update(notes_text(detail))
+        if not same:
+            self.scroll_home(animate=False)
+
+    @property
+    def highlighted_evidence(self) -> EvidenceView | None:
+        options = self.query_one(EvidenceList)
+        index = options.highlighted
+        if index is None or index >= len(self.evidence):
+            return None
+        return self.evidence[index]

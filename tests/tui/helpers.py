@@ -1,0 +1,71 @@
+"""Helpers for the pilot tests: wait for workers, type text, read what is on screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from mou_tracker.tui.app import TrackerApp
+
+
+class RecordingApp(TrackerApp):
+    """The real app, recording its notifications and the URLs it would open."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notices: list[tuple[str, str, str, bool]] = []
+        self.opened: list[str] = []
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:  # type: ignore[override]
+        self.notices.append((severity, title, message, markup))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        self.opened.append(url)
+
+    def notices_text(self) -> str:
+        return "\n".join(f"{sev}|{title}|{msg}" for sev, title, msg, _ in self.notices)
+
+
+async def settle(pilot: Any, rounds: int = 60) -> None:
+    """Wait until no worker is running and the messages they posted have been handled."""
+    from textual.worker import WorkerState
+
+    app = pilot.app
+    quiet = 0
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 3:
+            return
+
+
+async def type_text(pilot: Any, text: str) -> None:
+    await pilot.press(*text)
+
+
+def plain(widget: Any) -> str:
+    content = widget.content if hasattr(widget, "content") else widget.render()
+    if isinstance(content, Text):
+        return content.plain
+    return str(content)
+
+
+def table_lines(app: Any) -> list[str]:
+    table = app.main.table
+    return [table.render_line(y).text for y in range(table.scrollable_content_region.height)]
+
+
+def showing(app: Any) -> str:
+    return plain(app.main.query_one("#showing"))

@@ -1,0 +1,455 @@
+"""Every write from the keyboard, through the same domain rules as the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import types
+from pathlib import Path
+
+from tests.tui.conftest import TODAY
+from tests.tui.helpers import plain, settle, table_lines, type_text
+from textual.widgets import Input, Select, SelectionList, TextArea
+
+from mou_tracker.domain.queries import commitment_detail
+from mou_tracker.storage.engine import read
+from mou_tracker.tui.text import status_label
+
+
+def detail(engine, ref):  # type: ignore[no-untyped-def]
+    with read(engine) as s:
+        return commitment_detail(s, ref)
+
+
+async def open_on(pilot, ref: str) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    pilot.app.main.go_to(ref)
+    await settle(pilot)
+    assert pilot.app.main.detail.ref == ref
+
+
+def hint(app, field: str) -> str:  # type: ignore[no-untyped-def]
+    return plain(app.screen.query_one(f"#{field}-hint"))
+
+
+def dated_evidence(engine, ref: str):  # type: ignore[no-untyped-def]
+    """The newest evidence of ``ref`` that can support a change on TODAY (from whatever
+    commitments.toml holds now)."""
+    usable = [e for e in detail(engine, ref).evidence if e.published and e.published <= TODAY]
+    return max(usable, key=lambda e: (e.published, e.id))
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+async def test_change_status_with_new_evidence_added_from_the_form(shipped, make_app):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-3.1")
+        before = detail(shipped, "OAI-3.1")
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#status", Select).value = "in_progress"
+        await pilot.pause()
+        assert "stalled → in progress" in hint(app, "status")
+        assert "must cite at least one evidence record" in hint(app, "evidence")
+        form.query_one("#reason", Input).focus()
+        await type_text(pilot, "Works")
+        form.query_one("#reason", Input).value = "Stargate UK works resumed"
+        await pilot.press("ctrl+n")  # add the evidence it cites without leaving the form
+        await pilot.pause()
+        evidence_form = app.screen
+        evidence_form.query_one("#url", Input).value = "https://news.example.org/stargate-resumes"
+        evidence_form.query_one("#title", Input).value = "Stargate UK resumes"
+        evidence_form.query_one("#published", Input).value = "2026-07-10"
+        evidence_form.query_one("#direction", Select).value = "progress"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # back in the status form, the new evidence ticked
+        new_id = max(e.id for e in detail(shipped, "OAI-3.1").evidence)
+        assert form.query_one("#evidence", SelectionList).selected == [new_id]
+        assert form.query_one("#reason", Input).value == "Stargate UK works resumed"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        after = detail(shipped, "OAI-3.1")
+        assert after.status == "in_progress" and after.version == before.version + 1
+        assert after.history[-1].actor == "pm" and after.history[-1].evidence_ids == (new_id,)
+        assert after.history[-1].reason == "Stargate UK works resumed"
+        assert app.screen is app.main
+        assert any(
+            line.startswith(" OAI-3.1") and "in progress" in line for line in table_lines(app)
+        )
+        assert "OAI-3.1: stalled → in progress" in app.notices_text()
+        assert f"Evidence #{new_id} added and ticked" in app.notices_text()
+
+
+async def test_status_change_without_evidence_is_refused_and_input_kept(shipped, make_app):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-2.3")
+        before = detail(shipped, "OAI-2.3")
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#status", Select).value = "met"
+        form.query_one("#reason", Input).focus()
+        await type_text(pilot, "It happened")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        error = plain(form.query_one("#form-error"))
+        assert error.startswith(
+            "Not saved: evidence: a change to met must cite at least one evidence record of OAI-2.3"
+        )
+        assert "--evidence" not in error  # the CLI's flag means nothing in a form
+        assert form.query_one("#reason", Input).value == "It happened"
+        assert form.query_one("#status", Select).value == "met"
+        assert detail(shipped, "OAI-2.3") == before  # nothing saved
+        assert ("error", "Refused") in [(sev, title) for sev, title, _, _ in app.notices]
+        # an empty reason: refused by the same validator, with the field named and focused
+        form.query_one("#reason", Input).value = "  "
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "reason: must not be empty" in plain(form.query_one("#form-error"))
+        assert app.focused is form.query_one("#reason", Input)
+        assert detail(shipped, "OAI-2.3") == before
+
+
+async def test_a_vision_clause_cannot_be_scored(shipped, make_app):
+    from mou_tracker.tui.modals.status import StatusForm
+
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-0")
+        await pilot.press("s")  # no form that could never save: the domain's refusal at once
+        await pilot.pause()
+        assert app.screen is app.main
+        assert "OAI-0 is a vision clause: it is shown but not scored" in app.notices_text()
+        # and had a form been opened anyway, the domain refuses the save
+        app.push_screen(StatusForm(app.main.detail))
+        await pilot.pause()
+        app.screen.query_one("#status", Select).value = "not_started"
+        app.screen.query_one("#reason", Input).value = "try anyway"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "is a vision clause: it is shown but not scored" in plain(
+            app.screen.query_one("#form-error")
+        )
+        assert detail(shipped, "OAI-0").history == ()
+
+
+async def test_concurrent_cli_write_is_a_conflict_that_keeps_input(shipped, make_app, cli):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-3.1")
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        opened_version = form.version
+        cited = dated_evidence(shipped, "OAI-3.1")
+        paused = cited.id
+        # meanwhile, someone else changes the same commitment from the command line
+        result = await asyncio.to_thread(
+            cli,
+            "status",
+            "OAI-3.1",
+            "not_met",
+            "--reason",
+            "Abandoned",
+            "--evidence",
+            cited.url,
+        )
+        assert result.code == 0, result.err
+        form.query_one("#status", Select).value = "partially_met"
+        form.query_one("#reason", Input).value = "Some GPUs delivered"
+        form.query_one("#evidence", SelectionList).select(paused)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # refused, input kept
+        assert form.query_one("#reason", Input).value == "Some GPUs delivered"
+        assert form.query_one("#status", Select).value == "partially_met"
+        assert form.query_one("#evidence", SelectionList).selected == [paused]
+        heading = plain(form.query_one("#form-heading"))
+        assert "changed by tester at" in heading and "now not met" in heading
+        assert ("error", "Changed by someone else") in [(s, t) for s, t, _, _ in app.notices]
+        assert "changed by tester at" in app.notices_text()
+        assert detail(shipped, "OAI-3.1").status == "not_met"  # the CLI's change stands
+        assert form.version == opened_version + 1  # the form now holds what is in the database
+        row = next(line for line in table_lines(app) if line.startswith(" OAI-3.1"))
+        assert "not met" in row  # the view refreshed underneath
+        await pilot.press("ctrl+s")  # a deliberate second save goes on top
+        await settle(pilot)
+        assert app.screen is app.main
+        assert detail(shipped, "OAI-3.1").status == "partially_met"
+
+
+# --- evidence -----------------------------------------------------------------------------------
+
+
+async def test_add_evidence_validates_as_you_type_and_echoes_the_date(shipped, make_app):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-P4")
+        count = len(detail(shipped, "OAI-P4").evidence)
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert app.focused is form.query_one("#url", Input)
+        await type_text(pilot, "ftp://x.org")
+        assert (
+            hint(app, "url") == "url: must be an absolute http or https URL (ftp: in 'ftp://x.org')"
+        )
+        form.query_one("#url", Input).value = detail(shipped, "OAI-P4").evidence[0].url
+        await pilot.pause()
+        assert hint(app, "url").startswith("url: already recorded on OAI-P4 as evidence #")
+        form.query_one("#url", Input).value = "https://news.example.org/p4"
+        form.query_one("#published", Input).focus()
+        await type_text(pilot, "03/04/2026")
+        assert "ambiguous" in hint(app, "published")
+        form.query_one("#published", Input).value = "9 April 2026"
+        await pilot.pause()
+        assert hint(app, "published") == "read as 2026-04-09, Thursday 9 April 2026"
+        form.query_one("#published", Input).value = "Clause 12"
+        await pilot.pause()
+        assert "published:" in hint(app, "published")
+        form.query_one("#published", Input).value = "9 April 2026"
+        await pilot.press("ctrl+s")  # no title yet: the domain refuses, naming the field
+        await settle(pilot)
+        assert "title: must not be empty" in plain(form.query_one("#form-error"))
+        assert app.focused is form.query_one("#title", Input)
+        await type_text(pilot, "Data")
+        form.query_one("#title", Input).value = "Data centre plans"
+        form.query_one("#kind", Select).value = "official_document"
+        form.query_one("#direction", Select).value = "progress"
+        form.query_one("#confidence", Select).value = "primary"
+        await pilot.press("enter")  # Enter in a one-line field saves
+        await settle(pilot)
+        assert app.screen is app.main
+        after = detail(shipped, "OAI-P4")
+        assert len(after.evidence) == count + 1
+        item = max(after.evidence, key=lambda e: e.id)
+        assert (
+            item.url,
+            item.title,
+            item.published.isoformat(),
+            item.kind,
+            item.direction,
+            item.confidence,
+            item.added_by,
+        ) == (
+            "https://news.example.org/p4",
+            "Data centre plans",
+            "2026-04-09",
+            "official_document",
+            "progress",
+            "primary",
+            "pm",
+        )
+        assert f"Evidence #{item.id} added to OAI-P4" in app.notices_text()
+        assert app.main.pane.detail.evidence == after.evidence  # the detail refreshed
+
+
+async def test_duplicate_evidence_is_refused_by_the_domain(shipped, make_app):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-3.1")
+        count = len(detail(shipped, "OAI-3.1").evidence)
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#url", Input).value = detail(shipped, "OAI-3.1").evidence[0].url
+        app.screen.query_one("#title", Input).value = "Again"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "url: already recorded on OAI-3.1 as evidence #" in plain(
+            app.screen.query_one("#form-error")
+        )
+        assert len(detail(shipped, "OAI-3.1").evidence) == count
+
+
+# --- notes, reviews -----------------------------------------------------------------------------
+
+
+async def test_add_internal_and_public_notes(shipped, make_app):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-2.1")
+        notes = len(detail(shipped, "OAI-2.1").notes)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert app.focused is form.query_one("#body", TextArea)
+        assert "PUBLIC" in hint(app, "visibility")
+        form.query_one("#visibility", Select).value = "internal"
+        await pilot.pause()
+        assert "INTERNAL: kept out of every export" in hint(app, "visibility")
+        await type_text(pilot, "Chase")
+        await pilot.press("enter")  # a new line in the note, not a save
+        await type_text(pilot, "*DSIT*")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        after = detail(shipped, "OAI-2.1")
+        assert len(after.notes) == notes + 1
+        note = after.notes[-1]
+        assert (note.visibility, note.body, note.author) == ("internal", "Chase\n*DSIT*", "pm")
+        assert "Internal note added to OAI-2.1." in app.notices_text()
+        assert " INTERNAL  never exported" in plain(app.main.pane.query_one("#detail-notes"))
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # empty: refused
+        await settle(pilot)
+        assert "text: must not be empty" in plain(app.screen.query_one("#form-error"))
+        assert len(detail(shipped, "OAI-2.1").notes) == notes + 1
+
+
+async def test_record_review_moves_the_next_review(shipped, make_app):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-3.2")
+        status = status_label(detail(shipped, "OAI-3.2").status)
+        await pilot.press("v")
+        await pilot.pause()
+        assert "the next review moves to 2026-10-15" in plain(app.screen.query_one("#form-heading"))
+        await type_text(pilot, "Checked")
+        app.screen.query_one("#review_note", Input).value = "Checked: still paused"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        after = detail(shipped, "OAI-3.2")
+        assert after.last_reviewed.isoformat() == "2026-07-15"
+        assert (
+            after.history[-1].kind == "review"
+            and after.history[-1].reason == "Checked: still paused"
+        )
+        assert f"OAI-3.2: review recorded; {status} stands." in app.notices_text()
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+async def test_export_runs_the_report_writer_in_a_worker(shipped, make_app, tmp_path, monkeypatch):
+    calls = []
+
+    def fake_export(session, out_dir: Path, formats=("md",), since=None) -> int:  # type: ignore[no-untyped-def]
+        import threading
+
+        calls.append(
+            (out_dir, formats, since, threading.current_thread() is threading.main_thread())
+        )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "index.md").write_text("x")
+        return 1
+
+    module = types.ModuleType("mou_tracker.reports.export")
+    module.export = fake_export  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "mou_tracker.reports.export", module)
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#out", Input).value = str(tmp_path / "out")
+        form.query_one("#formats", SelectionList).deselect("csv")
+        form.query_one("#since", Input).value = "1 June 2026"
+        await pilot.pause()
+        assert hint(app, "since") == "read as 2026-06-01, Monday 1 June 2026"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is app.main
+        (out_dir, formats, since, on_main_thread) = calls[0]
+        assert (
+            out_dir == tmp_path / "out"
+            and formats == ("md", "html", "json")
+            and since.isoformat() == "2026-06-01"
+        )
+        assert not on_main_thread
+        assert f"Wrote 1 file(s) to {tmp_path / 'out'}" in app.notices_text()
+
+
+async def test_export_before_the_report_writer_exists_is_a_message(shipped, make_app, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mou_tracker.reports.export", None)  # import fails
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "export: the report writer is not part of this build yet" in plain(
+            app.screen.query_one("#form-error")
+        )
+        assert ("error", "Refused") in [(s, t) for s, t, _, _ in app.notices]
+
+
+# --- never lose typed input ---------------------------------------------------------------------
+
+
+async def test_escape_and_quit_ask_before_discarding_typed_input(shipped, make_app):
+    from mou_tracker.tui.modals.confirm import ConfirmScreen
+    from mou_tracker.tui.modals.note import NoteForm
+
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-2.1")
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("escape")  # nothing typed: closes at once
+        await pilot.pause()
+        assert app.screen is app.main
+        await pilot.press("n")
+        await pilot.pause()
+        await type_text(pilot, "draft")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # keep editing
+        await pilot.pause()
+        assert (
+            isinstance(app.screen, NoteForm)
+            and app.screen.query_one("#body", TextArea).text == "draft"
+        )
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.is_running
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")  # discard
+        await pilot.pause()
+        assert app.screen is app.main
+
+
+# --- links and refs -----------------------------------------------------------------------------
+
+
+async def test_open_evidence_and_source_links_and_copy_ref(shipped, make_app, monkeypatch):
+    import webbrowser
+
+    monkeypatch.setattr(webbrowser, "get", lambda *a: object())
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-3.1")
+        newest = app.main.pane.evidence[0]
+        await pilot.press("o")
+        assert app.opened == [newest.url] and app.clipboard == newest.url
+        await pilot.press("tab", "tab")  # to the detail, then its evidence list
+        assert app.focused is app.main.query_one("#detail-evidence")
+        await pilot.press("down", "enter")
+        assert app.opened[-1] == app.main.pane.evidence[1].url
+        await pilot.press("O")
+        assert app.opened[-1] == app.main.pane.detail.source_url
+        await pilot.press("y")
+        assert app.clipboard == "OAI-3.1"
+        assert "Copied OAI-3.1 to the clipboard." in app.notices_text()
+
+    def no_browser(*a):  # type: ignore[no-untyped-def]
+        raise webbrowser.Error("none")
+
+    monkeypatch.setattr(webbrowser, "get", no_browser)
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-3.1")
+        await pilot.press("o")
+        assert app.opened == [] and app.clipboard == app.main.pane.evidence[0].url
+        assert "No web browser found here" in app.notices_text()
