@@ -906,14 +906,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     since = v.parse_date(args.since, "--since") if args.since else None
     if since is not None:
         print(f"since: {since.isoformat()} (read from {args.since!r})", file=sys.stderr)
-    try:
-        from mou_tracker.reports.export import export
-    except ImportError:
-        raise TrackerError("export: the report writer is not part of this build yet") from None
+    from mou_tracker.reports.export import export
     from mou_tracker.storage import engine as eng
 
     engine = open_engine(args)
+    progress = _progress_bar("exporting") if sys.stderr.isatty() else None
     with eng.read(engine) as session:
-        written = export(session, Path(args.out), formats=formats, since=since)
+        written = export(session, Path(args.out), formats=formats, since=since, progress=progress)
+    if progress is not None:
+        print(file=sys.stderr)
     print(f"wrote {written} file(s) to {args.out}")
     return 0
+
+
+def _progress_bar(label: str) -> Any:
+    """A one-line progress bar on stderr (only used when stderr is a terminal)."""
+
+    def show(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        print(
+            f"\r{label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show

@@ -102,6 +102,9 @@ class Commitment(SQLModel, table=True):
     next_review: date | None = Field(default=None, index=True)
     target: date | None = Field(default=None)  # the current target, after any re-baselining
     original_target: date | None = Field(default=None)
+    # When tracking began: NULL means "since the memorandum was signed" (every clause of the
+    # text); a commitment tracked later (a new undertaking) carries its own time.
+    added_at: datetime | None = _ts(nullable=True)
     source_hash: str | None = Field(default=None, max_length=64)
     version: int = Field(default=1)
     updated_at: datetime = _ts(index=True)

@@ -208,6 +208,7 @@ class CommitmentDetail:
     history: tuple[HistoryView, ...]
     notes: tuple[NoteView, ...] = field(default_factory=tuple)
     original_target: date | None = None
+    added_at: datetime | None = None  # None: tracked since the memorandum was signed
     targets: tuple[TargetView, ...] = ()
     version: int = 1
     updated_at: datetime | None = None
@@ -577,6 +578,7 @@ def commitment_details(
                 history=tuple(history.get(c.id, ())),  # type: ignore[arg-type]
                 notes=tuple(notes.get(c.id, ())),  # type: ignore[arg-type]
                 original_target=c.original_target,
+                added_at=c.added_at,
                 targets=tuple(targets.get(c.id, ())),  # type: ignore[arg-type]
                 version=c.version,
                 updated_at=c.updated_at,

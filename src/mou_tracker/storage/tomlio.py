@@ -277,6 +277,7 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
         "review_cadence",
         "last_reviewed",
         "target",
+        "added_at",
         "owners",
         "evidence",
         "history",
@@ -349,6 +350,9 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
             else ck.field(raw, "review_cadence", path, label, v.cadence),
             "last_reviewed": ck.field(raw, "last_reviewed", path, label, _toml_date(False)),
             "target": ck.field(raw, "target", path, label, _toml_date(False)),
+            "added_at": None
+            if raw.get("added_at") is None
+            else ck.field(raw, "added_at", path, label, _toml_ts),
             "owners": sorted(owners, key=lambda o: o["party"]),
         }
         commitment["evidence"] = _validate_evidence(raw, path, label, ck)
@@ -868,6 +872,7 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
                     "next_review": v.add_cadence(item["last_reviewed"] or memo.signed, cadence),
                     "target": item["target"],
                     "original_target": item["target"],
+                    "added_at": item["added_at"],
                     "source_hash": _hash(values),
                     "version": 1,
                     "updated_at": now,
@@ -1252,7 +1257,7 @@ def _emit(lines: list[str], key: str, value: Any) -> None:
         lines.append(f"{key} = [")
         for item in value:
             pairs = ", ".join(f"{k} = {_scalar(x)}" for k, x in item.items() if x is not None)
-            lines.append(f"  {{ {pairs} }},")
+            lines.append(f"    {{ {pairs} }},")
         lines.append("]")
         return
     lines.append(tomli_w.dumps({key: value}, multiline_strings=True).rstrip("\n"))
@@ -1295,6 +1300,7 @@ def dump_document(session: Session) -> str:
             _emit(lines, "review_cadence", d.review_cadence)
         _emit(lines, "last_reviewed", d.last_reviewed)
         _emit(lines, "target", d.original_target)
+        _emit(lines, "added_at", d.added_at)
         _emit(
             lines,
             "owners",

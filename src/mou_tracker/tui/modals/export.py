@@ -12,7 +12,7 @@ from textual.widgets import Input, SelectionList
 from textual.widgets.selection_list import Selection
 
 from mou_tracker.domain import validate as v
-from mou_tracker.domain.errors import InvalidInput, TrackerError
+from mou_tracker.domain.errors import InvalidInput
 from mou_tracker.tui.modals.base import FormScreen, field_row
 from mou_tracker.tui.text import long_day
 
@@ -95,10 +95,8 @@ class ExportForm(FormScreen[str]):
         if not formats:
             raise InvalidInput("--format", "name at least one of md, html, json, csv")
         since = v.parse_date(values["since"], "--since") if values["since"].strip() else None
-        try:
-            from mou_tracker.reports.export import export
-        except ImportError:
-            raise TrackerError("export: the report writer is not part of this build yet") from None
+        from mou_tracker.reports.export import export
+
         path = Path(out).expanduser()
         with read(self.tracker.engine) as session:
             written = export(session, path, formats=formats, since=since)

@@ -1,0 +1,324 @@
+"""Machine-readable exports: ``data/tracker.json`` and three CSV files, with stable schemas
+(documented in README.md, "Export formats"). Written a commitment at a time."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import IO, Any
+
+from mou_tracker.domain.queries import CommitmentDetail, CommitmentRow
+from mou_tracker.domain.serialize import iso, memorandum_to_json
+from mou_tracker.reports.markdown import page_path
+from mou_tracker.reports.model import Snapshot
+
+JSON_SCHEMA = "mou-tracker-export/1"
+
+COMMITMENT_COLUMNS = (
+    "ref",
+    "memorandum",
+    "section",
+    "origin",
+    "title",
+    "theme",
+    "strength",
+    "scored",
+    "status",
+    "status_since",
+    "lead_owners",
+    "support_owners",
+    "evidence_count",
+    "latest_evidence",
+    "stale",
+    "last_reviewed",
+    "next_review",
+    "review_overdue",
+    "original_target",
+    "current_target",
+    "text_basis",
+    "source_url",
+    "page",
+)
+EVIDENCE_COLUMNS = (
+    "ref",
+    "evidence_id",
+    "published",
+    "title",
+    "publisher",
+    "url",
+    "kind",
+    "direction",
+    "confidence",
+    "summary",
+    "archived_url",
+    "added_at",
+    "added_by",
+    "corrections",
+    "link_state",
+    "link_checked_at",
+)
+HISTORY_COLUMNS = (
+    "ref",
+    "at",
+    "kind",
+    "from_status",
+    "to_status",
+    "by",
+    "reason",
+    "evidence_ids",
+)
+
+
+def _text(value: Any) -> str:
+    """A CSV cell. Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def _row(values: Iterable[Any]) -> list[str]:
+    return [_text(v) for v in values]
+
+
+def _stale(row: CommitmentRow | None, snap: Snapshot) -> bool:
+    return bool(row and row.stale(snap.today))
+
+
+class DataWriter:
+    """Writes the JSON and CSV files as commitment details stream past."""
+
+    def __init__(
+        self,
+        snap: Snapshot,
+        *,
+        json_file: IO[str] | None,
+        commitments_csv: IO[str] | None,
+        evidence_csv: IO[str] | None,
+        history_csv: IO[str] | None,
+    ) -> None:
+        self.snap = snap
+        self.rows = {r.ref: r for r in snap.rows}
+        self.json_file = json_file
+        self.first = True
+        self.writers = {}
+        for name, handle, columns in (
+            ("commitments", commitments_csv, COMMITMENT_COLUMNS),
+            ("evidence", evidence_csv, EVIDENCE_COLUMNS),
+            ("history", history_csv, HISTORY_COLUMNS),
+        ):
+            if handle is not None:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(columns)
+                self.writers[name] = writer
+        if json_file is not None:
+            head = {
+                "schema": JSON_SCHEMA,
+                "generator": "mou-tracker",
+                "as_of": iso(snap.as_of),
+                "parties": [
+                    {"code": p.code, "name": p.name, "kind": p.kind}
+                    for p in sorted(snap.parties.values(), key=lambda p: p.code)
+                ],
+                "memoranda": [memorandum_to_json(m) for m in snap.memoranda],
+            }
+            text = json.dumps(head, indent=2, ensure_ascii=False)
+            json_file.write(text[:-2] + ',\n  "commitments": [')
+
+    def add(self, d: CommitmentDetail) -> None:
+        row = self.rows.get(d.ref)
+        if self.json_file is not None:
+            text = json.dumps(self._commitment(d, row), indent=2, ensure_ascii=False)
+            self.json_file.write(("\n" if self.first else ",\n") + _indent(text, 4))
+            self.first = False
+        if "commitments" in self.writers:
+            self.writers["commitments"].writerow(self._commitment_row(d, row))
+        if "evidence" in self.writers:
+            writer = self.writers["evidence"]
+            for e in d.evidence:
+                writer.writerow(
+                    _row(
+                        (
+                            d.ref,
+                            e.id,
+                            iso(e.published),
+                            e.title,
+                            e.publisher,
+                            e.url,
+                            e.kind,
+                            e.direction,
+                            e.confidence,
+                            e.summary,
+                            e.archived_url,
+                            iso(e.added_at),
+                            e.added_by,
+                            len(e.revisions),
+                            e.link.label if e.link else "not checked",
+                            iso(e.link.checked_at) if e.link else None,
+                        )
+                    )
+                )
+        if "history" in self.writers:
+            writer = self.writers["history"]
+            for h in d.history:
+                writer.writerow(
+                    _row(
+                        (
+                            d.ref,
+                            iso(h.at),
+                            h.kind,
+                            h.from_status,
+                            h.to_status,
+                            h.actor,
+                            h.reason,
+                            " ".join(str(i) for i in h.evidence_ids),
+                        )
+                    )
+                )
+
+    def close(self) -> None:
+        if self.json_file is not None:
+            self.json_file.write(("\n  " if not self.first else "") + "]\n}\n")
+
+    def _commitment(self, d: CommitmentDetail, row: CommitmentRow | None) -> dict[str, Any]:
+        today = self.snap.today
+        scored = d.strength != "vision"
+        newest = max((e.published for e in d.evidence if e.published), default=None)
+        return {
+            "ref": d.ref,
+            "memorandum": d.memorandum.slug,
+            "section": d.section,
+            "origin": d.origin,
+            "title": d.title,
+            "summary": d.summary,
+            "source_url": d.source_url,
+            "text_basis": d.text_basis,
+            "theme": d.theme,
+            "strength": d.strength,
+            "scored": scored,
+            "status": d.status,
+            "status_since": iso(d.status_changed_at),
+            "status_reason": d.status_reason,
+            "owners": [{"party": o.code, "name": o.name, "role": o.role} for o in d.owners],
+            "tracked_since": iso(d.added_at) if d.added_at else iso(d.memorandum.signed),
+            "review": {
+                "cadence": d.review_cadence,
+                "last_reviewed": iso(d.last_reviewed),
+                "next_review": iso(d.next_review) if scored else None,
+                "overdue": bool(scored and d.next_review and d.next_review < today),
+            },
+            "evidence_newest_published": iso(newest),
+            "stale": _stale(row, self.snap),
+            "target": {
+                "original": iso(d.original_target),
+                "current": iso(d.target),
+                "changes": [
+                    {
+                        "at": iso(t.at),
+                        "by": t.by,
+                        "from": iso(t.old_target),
+                        "to": iso(t.new_target),
+                        "reason": t.reason,
+                        "evidence_id": t.evidence_id,
+                    }
+                    for t in d.targets
+                ],
+            },
+            "page": page_path(d.ref),
+            "evidence": [
+                {
+                    "id": e.id,
+                    "url": e.url,
+                    "title": e.title,
+                    "publisher": e.publisher,
+                    "published": iso(e.published),
+                    "kind": e.kind,
+                    "direction": e.direction,
+                    "confidence": e.confidence,
+                    "summary": e.summary,
+                    "archived_url": e.archived_url,
+                    "added_by": e.added_by,
+                    "added_at": iso(e.added_at),
+                    "corrections": [
+                        {
+                            "at": iso(r.at),
+                            "by": r.by,
+                            "reason": r.reason,
+                            "changes": [{"field": f, "old": o, "new": n} for f, o, n in r.changes],
+                        }
+                        for r in e.revisions
+                    ],
+                    "link": None
+                    if e.link is None
+                    else {
+                        "state": e.link.state,
+                        "label": e.link.label,
+                        "http_status": e.link.http_status,
+                        "final_url": e.link.final_url,
+                        "moved": e.link.moved,
+                        "changed": e.link.changed,
+                        "checked_at": iso(e.link.checked_at),
+                    },
+                }
+                for e in d.evidence
+            ],
+            "history": [
+                {
+                    "at": iso(h.at),
+                    "kind": h.kind,
+                    "from": h.from_status,
+                    "to": h.to_status,
+                    "by": h.actor,
+                    "reason": h.reason,
+                    "evidence_ids": list(h.evidence_ids),
+                }
+                for h in d.history
+            ],
+            "notes": [
+                {"at": iso(n.at), "author": n.author, "body": n.body}
+                for n in d.notes
+                if n.visibility == "public"
+            ],
+            "internal_notes_withheld": self.snap.internal_notes.get(d.ref, 0),
+        }
+
+    def _commitment_row(self, d: CommitmentDetail, row: CommitmentRow | None) -> list[str]:
+        scored = d.strength != "vision"
+        newest = max((e.published for e in d.evidence if e.published), default=None)
+        return _row(
+            (
+                d.ref,
+                d.memorandum.slug,
+                d.section,
+                d.origin,
+                d.title,
+                d.theme,
+                d.strength,
+                scored,
+                d.status,
+                iso(d.status_changed_at),
+                " ".join(o.code for o in d.owners if o.role == "lead"),
+                " ".join(o.code for o in d.owners if o.role != "lead"),
+                len(d.evidence),
+                iso(newest),
+                _stale(row, self.snap),
+                iso(d.last_reviewed),
+                iso(d.next_review) if scored else None,
+                bool(scored and d.next_review and d.next_review < self.snap.today),
+                iso(d.original_target),
+                iso(d.target),
+                d.text_basis,
+                d.source_url,
+                page_path(d.ref),
+            )
+        )
+
+
+def _indent(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return "\n".join(pad + line for line in text.split("\n"))
