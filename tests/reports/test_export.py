@@ -533,3 +533,53 @@ def test_shipped_exports_are_the_report_of_the_shipped_data(engine, tmp_path):
     stale = sorted(n for n in set(fresh) | set(committed) if fresh.get(n) != committed.get(n))
     assert stale == [], f"exports/ is stale: regenerate it ({len(stale)} files differ: {stale[:5]})"
     _check_all_pages(shipped)
+
+
+# --- re-exports reuse what did not change; big exports render in worker processes ---------------
+
+
+def test_a_re_export_links_unchanged_files_and_rewrites_changed_ones(busy, tmp_path):
+    out = tmp_path / "exports"
+    _export(busy, out)
+    before = _tree(out)
+    inodes = {p.relative_to(out): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    _export(busy, out)
+    assert _tree(out) == before
+    relinked = [
+        p
+        for p in out.rglob("*")
+        if p.is_file() and inodes.get(p.relative_to(out)) == p.stat().st_ino
+    ]
+    pages = [n for n in before if n.endswith((".md", ".html"))]
+    assert len(relinked) == len(pages)  # every page was linked, not written or rendered again
+
+    # A change: only what depends on it is new; a tampered old file is never reused.
+    (out / "commitments/t-1.md").write_text("tampered", encoding="utf-8")
+    _add(busy, "T-2", "https://e.example.org/late", "Late report", published="2026-02-20")
+    _export(busy, out)
+    after = _tree(out)
+    assert (
+        b"Late report" in after["commitments/t-2.md"]
+        and b"Late report" in after["html/commitments/t-2.html"]
+    )
+    assert after["commitments/t-1.md"] == before["commitments/t-1.md"]
+    fresh = tmp_path / "fresh"
+    _export(busy, fresh)
+    assert _tree(fresh) == after
+
+
+def test_worker_processes_render_the_same_html(tmp_path, monkeypatch):
+    from tests.tui.bulk import bulk_sqlite
+
+    from mou_tracker.reports import export as export_module
+
+    url = bulk_sqlite(tmp_path / "bulk.db", 250)
+    engine = make_engine(url)
+    try:
+        _export(engine, tmp_path / "pooled", formats=("html",))
+        monkeypatch.setattr(export_module._Renderer, "POOL_FROM", 10**9)
+        _export(engine, tmp_path / "inline", formats=("html",))
+    finally:
+        engine.dispose()
+    pooled, inline_ = _tree(tmp_path / "pooled"), _tree(tmp_path / "inline")
+    assert len(pooled) == 250 + 3 and pooled == inline_

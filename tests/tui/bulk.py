@@ -178,6 +178,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
                 _d(last_reviewed + timedelta(days=91)),
                 None,
                 None,
+                None,  # added_at: tracked since the memorandum was signed
                 None,
                 1,
                 now,
@@ -211,6 +212,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             "next_review",
             "target",
             "original_target",
+            "added_at",
             "source_hash",
             "version",
             "updated_at",

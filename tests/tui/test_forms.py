@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-import types
-from pathlib import Path
 
 from tests.tui.conftest import TODAY
 from tests.tui.helpers import plain, settle, table_lines, type_text
@@ -326,22 +323,19 @@ async def test_record_review_moves_the_next_review(shipped, make_app):
 # --- export -------------------------------------------------------------------------------------
 
 
-async def test_export_runs_the_report_writer_in_a_worker(shipped, make_app, tmp_path, monkeypatch):
-    calls = []
+async def test_export_writes_the_reports_in_a_worker(shipped, make_app, tmp_path, monkeypatch):
+    import threading
 
-    def fake_export(session, out_dir: Path, formats=("md",), since=None) -> int:  # type: ignore[no-untyped-def]
-        import threading
+    from mou_tracker.reports import export as export_module
 
-        calls.append(
-            (out_dir, formats, since, threading.current_thread() is threading.main_thread())
-        )
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "index.md").write_text("x")
-        return 1
+    real_export = export_module.export
+    threads = []
 
-    module = types.ModuleType("mou_tracker.reports.export")
-    module.export = fake_export  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "mou_tracker.reports.export", module)
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real_export(*args, **kwargs)
+
+    monkeypatch.setattr(export_module, "export", spy)
     app = make_app(shipped)
     async with app.run_test(size=(120, 45)) as pilot:
         await settle(pilot)
@@ -356,29 +350,32 @@ async def test_export_runs_the_report_writer_in_a_worker(shipped, make_app, tmp_
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is app.main
-        (out_dir, formats, since, on_main_thread) = calls[0]
-        assert (
-            out_dir == tmp_path / "out"
-            and formats == ("md", "html", "json")
-            and since.isoformat() == "2026-06-01"
-        )
-        assert not on_main_thread
-        assert f"Wrote 1 file(s) to {tmp_path / 'out'}" in app.notices_text()
+        assert threads == [False]  # the export ran in a worker thread
+        out = tmp_path / "out"
+        assert (out / "README.md").is_file() and (out / "changes-since-2026-06-01.md").is_file()
+        assert (out / "html/index.html").is_file() and (out / "data/tracker.json").is_file()
+        assert not (out / "data/commitments.csv").exists()
+        written = len([p for p in out.rglob("*") if p.is_file()])
+        assert f"Wrote {written} file(s) to {out}" in app.notices_text()
 
 
-async def test_export_before_the_report_writer_exists_is_a_message(shipped, make_app, monkeypatch):
-    monkeypatch.setitem(sys.modules, "mou_tracker.reports.export", None)  # import fails
+async def test_export_into_a_folder_of_other_files_is_refused(shipped, make_app, tmp_path):
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "letter.txt").write_text("keep me")
     app = make_app(shipped)
     async with app.run_test(size=(120, 45)) as pilot:
         await settle(pilot)
         await pilot.press("x")
         await pilot.pause()
+        app.screen.query_one("#out", Input).value = str(folder)
+        await pilot.pause()
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert "export: the report writer is not part of this build yet" in plain(
-            app.screen.query_one("#form-error")
-        )
+        assert "holds files mou-tracker did not write" in plain(app.screen.query_one("#form-error"))
+        assert app.screen.query_one("#out", Input).value == str(folder)  # input kept
         assert ("error", "Refused") in [(s, t) for s, t, _, _ in app.notices]
+    assert sorted(p.name for p in folder.iterdir()) == ["letter.txt"]
 
 
 # --- never lose typed input ---------------------------------------------------------------------

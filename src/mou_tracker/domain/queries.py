@@ -441,24 +441,26 @@ def commitment_details(
     session: Session, ids: Sequence[int] | None = None, *, include_internal: bool = True
 ) -> list[CommitmentDetail]:
     """Full details for many commitments (``None``: all) in a fixed number of queries."""
-    query = select(Commitment).order_by(
+    # Rows of columns (Core), not ORM objects: several times faster for the exports, which
+    # read every commitment with all its evidence and history.
+    query = select(Commitment.__table__).order_by(  # type: ignore[attr-defined]
         Commitment.memorandum_id, Commitment.position, Commitment.id
     )
     if ids is not None:
         query = query.where(Commitment.id.in_(ids))  # type: ignore[union-attr]
-    commitments = list(session.scalars(query))
+    commitments = list(session.execute(query))
     id_filter = (lambda col: col.in_(ids)) if ids is not None else (lambda col: True)  # noqa: E731
     memos = {m.id: memorandum_view(m) for m in session.scalars(select(Memorandum))}
     owners = _owners_for(session, [c.id for c in commitments])  # type: ignore[misc]
 
     revisions: dict[int, list[RevisionView]] = defaultdict(list)
     rev_query = (
-        select(EvidenceRevision)
+        select(EvidenceRevision.__table__)  # type: ignore[attr-defined]
         .join(Evidence, Evidence.id == EvidenceRevision.evidence_id)
         .where(id_filter(Evidence.commitment_id))
         .order_by(EvidenceRevision.at, EvidenceRevision.id)
     )
-    for rev in session.scalars(rev_query):
+    for rev in session.execute(rev_query):
         revisions[rev.evidence_id].append(
             RevisionView(
                 rev.at,
@@ -468,9 +470,13 @@ def commitment_details(
             )
         )
     evidence: dict[int, list[EvidenceView]] = defaultdict(list)
-    ev_query = select(Evidence).where(id_filter(Evidence.commitment_id)).order_by(Evidence.id)
+    ev_query = (
+        select(Evidence.__table__)  # type: ignore[attr-defined]
+        .where(id_filter(Evidence.commitment_id))
+        .order_by(Evidence.id)
+    )
     urls: dict[int, str] = {}
-    ev_rows = list(session.scalars(ev_query))
+    ev_rows = list(session.execute(ev_query))
     links = link_states(session, {e.url for e in ev_rows})
     for e in ev_rows:
         urls[e.id] = e.url  # type: ignore[index]
@@ -506,11 +512,11 @@ def commitment_details(
         cited[hid].append(eid)
     history: dict[int, list[HistoryView]] = defaultdict(list)
     hist_query = (
-        select(HistoryEntry)
+        select(HistoryEntry.__table__)  # type: ignore[attr-defined]
         .where(id_filter(HistoryEntry.commitment_id))
         .order_by(HistoryEntry.at, HistoryEntry.id)
     )
-    for h in session.scalars(hist_query):
+    for h in session.execute(hist_query):
         eids = tuple(cited.get(h.id, ()))  # type: ignore[arg-type]
         history[h.commitment_id].append(
             HistoryView(
@@ -526,19 +532,23 @@ def commitment_details(
             )
         )
     notes: dict[int, list[NoteView]] = defaultdict(list)
-    note_query = select(Note).where(id_filter(Note.commitment_id)).order_by(Note.at, Note.id)
+    note_query = (
+        select(Note.__table__)  # type: ignore[attr-defined]
+        .where(id_filter(Note.commitment_id))
+        .order_by(Note.at, Note.id)
+    )
     if not include_internal:
         note_query = note_query.where(Note.visibility == "public")
-    for n in session.scalars(note_query):
+    for n in session.execute(note_query):
         notes[n.commitment_id].append(NoteView(n.id, n.visibility, n.body, n.author, n.at))  # type: ignore[arg-type]
 
     targets: dict[int, list[TargetView]] = defaultdict(list)
     target_query = (
-        select(TargetChange)
+        select(TargetChange.__table__)  # type: ignore[attr-defined]
         .where(id_filter(TargetChange.commitment_id))
         .order_by(TargetChange.at, TargetChange.id)
     )
-    for t in session.scalars(target_query):
+    for t in session.execute(target_query):
         targets[t.commitment_id].append(
             TargetView(
                 t.at,

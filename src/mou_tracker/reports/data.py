@@ -133,8 +133,10 @@ class DataWriter:
     def add(self, d: CommitmentDetail) -> None:
         row = self.rows.get(d.ref)
         if self.json_file is not None:
-            text = json.dumps(self._commitment(d, row), indent=2, ensure_ascii=False)
-            self.json_file.write(("\n" if self.first else ",\n") + _indent(text, 4))
+            # One commitment per line: a diff of two exports shows which commitments changed,
+            # and the one-line form uses json's C encoder (the indented form is pure Python).
+            text = json.dumps(self._commitment(d, row), ensure_ascii=False)
+            self.json_file.write(("\n    " if self.first else ",\n    ") + text)
             self.first = False
         if "commitments" in self.writers:
             self.writers["commitments"].writerow(self._commitment_row(d, row))
@@ -317,8 +319,3 @@ class DataWriter:
                 page_path(d.ref),
             )
         )
-
-
-def _indent(text: str, spaces: int) -> str:
-    pad = " " * spaces
-    return "\n".join(pad + line for line in text.split("\n"))

@@ -19,10 +19,11 @@ import json
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sqlmodel import Session
 
@@ -63,8 +64,9 @@ def export(
         _recover(out)
         _check_target(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
+        previous = out if (out / MANIFEST).is_file() else None
         try:
-            count = _write_all(session, tmp, chosen, since, progress)
+            count = _write_all(session, tmp, chosen, since, progress, previous)
             crashpoint("export:before-swap")
             _swap(tmp, out)
         finally:
@@ -76,26 +78,132 @@ def export(
 
 
 class _Files:
-    """Files written under the new directory, with their hashes for the manifest."""
+    """Files written under the new directory, with their hashes for the manifest.
 
-    def __init__(self, root: Path) -> None:
+    A file whose bytes equal the same file in the previous export is hard-linked from there
+    instead of written again, and an HTML page whose Markdown source is unchanged (same hash,
+    same renderer) is linked instead of rendered again, so re-exporting after a small change
+    costs little. The previous files are compared byte for byte, never trusted blindly.
+    """
+
+    def __init__(self, root: Path, previous: Path | None) -> None:
         self.root = root
         self.hashes: dict[str, str] = {}
+        self.sources: dict[str, str] = {}  # html page -> hash of the Markdown it came from
+        self.previous = previous
+        self.old: dict[str, object] = {}
+        if previous is not None:
+            try:
+                self.old = json.loads((previous / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.old = {}
+        self.made_dirs: set[Path] = set()
+        self.linked = 0
 
-    def write(self, rel: str, text: str) -> None:
-        data = text.encode("utf-8")
+    def _path(self, rel: str) -> Path:
         path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        self.hashes[rel] = hashlib.sha256(data).hexdigest()
+        if path.parent not in self.made_dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.made_dirs.add(path.parent)
+        return path
+
+    def _old_bytes(self, rel: str) -> bytes | None:
+        if self.previous is None:
+            return None
+        try:
+            return (self.previous / rel).read_bytes()
+        except OSError:
+            return None
+
+    def _link(self, rel: str, path: Path) -> bool:
+        assert self.previous is not None
+        try:
+            os.link(self.previous / rel, path)
+        except OSError:
+            return False
+        self.linked += 1
+        return True
+
+    def write(self, rel: str, text: str) -> str:
+        data = text.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()
+        path = self._path(rel)
+        old_files = self.old.get("files") if isinstance(self.old, dict) else None
+        same = isinstance(old_files, dict) and old_files.get(rel) == digest
+        if not (same and self._old_bytes(rel) == data and self._link(rel, path)):
+            with open(path, "wb") as handle:
+                handle.write(data)
+        self.hashes[rel] = digest
+        return digest
+
+    def reusable_html(self, rel: str, source_digest: str) -> bool:
+        """Link the previous export's HTML page if it was rendered from the same Markdown."""
+        old = self.old if isinstance(self.old, dict) else {}
+        sources, files = old.get("html_sources"), old.get("files")
+        if (
+            old.get("renderer") != html_report.RENDERER
+            or not isinstance(sources, dict)
+            or not isinstance(files, dict)
+            or sources.get(rel) != source_digest
+        ):
+            return False
+        data = self._old_bytes(rel)
+        if data is None or hashlib.sha256(data).hexdigest() != files.get(rel):
+            return False
+        if not self._link(rel, self._path(rel)):
+            return False
+        self.hashes[rel] = str(files[rel])
+        self.sources[rel] = source_digest
+        return True
+
+    def rendered(self, rel: str, html_text: str, source_digest: str) -> None:
+        self.write(rel, html_text)
+        self.sources[rel] = source_digest
 
     @contextlib.contextmanager
     def stream(self, rel: str) -> Iterator[IO[str]]:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._path(rel)
         with open(path, "w", encoding="utf-8", newline="") as handle:
             yield handle
         self.hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class _Renderer:
+    """Markdown to HTML, in worker processes when there are many pages (markdown-it-py is the
+    slowest step of a large export), in this process otherwise."""
+
+    POOL_FROM = 200
+
+    def __init__(self, files: _Files, pages_expected: int) -> None:
+        self.files = files
+        self.pool: Any = None
+        self.pending: deque[tuple[str, str, Any]] = deque()
+        if pages_expected >= self.POOL_FROM and (os.cpu_count() or 1) > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+
+    def add(self, rel: str, markdown_text: str, source_digest: str) -> None:
+        if self.files.reusable_html(rel, source_digest):
+            return
+        if self.pool is None:
+            self.files.rendered(rel, html_report.render_page(markdown_text), source_digest)
+            return
+        self.pending.append(
+            (rel, source_digest, self.pool.submit(html_report.render_page, markdown_text))
+        )
+
+    def drain(self, wait: bool = False) -> None:
+        while self.pending and (wait or self.pending[0][2].done()):
+            rel, digest, future = self.pending.popleft()
+            self.files.rendered(rel, future.result(), digest)
+
+    def close(self) -> None:
+        try:
+            self.drain(wait=True)
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
 
 
 def _write_all(
@@ -104,17 +212,45 @@ def _write_all(
     formats: tuple[str, ...],
     since: date | None,
     progress: Progress | None,
+    previous: Path | None,
 ) -> int:
     snap = model.snapshot(session)
     _check_page_names([r.ref for r in snap.rows])
-    files = _Files(root)
+    files = _Files(root, previous)
     total = len(snap.rows)
+    renderer = _Renderer(files, total if "html" in formats else 0)
+    try:
+        _write_pages(session, snap, files, renderer, formats, since, progress, total)
+    finally:
+        renderer.close()
+    manifest = {
+        "generator": "mou-tracker",
+        "as_of": iso(snap.as_of),
+        "formats": list(formats),
+        "renderer": html_report.RENDERER if "html" in formats else None,
+        "files": dict(sorted(files.hashes.items())),
+        "html_sources": dict(sorted(files.sources.items())),
+    }
+    files.write(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return len(files.hashes)
 
+
+def _write_pages(
+    session: Session,
+    snap: model.Snapshot,
+    files: _Files,
+    renderer: _Renderer,
+    formats: tuple[str, ...],
+    since: date | None,
+    progress: Progress | None,
+    total: int,
+) -> None:
     def page(rel: str, text: str) -> None:
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if "md" in formats:
             files.write(rel, text)
         if "html" in formats:
-            files.write("html/" + html_report.html_path(rel), html_report.render_page(text))
+            renderer.add("html/" + html_report.html_path(rel), text, digest)
 
     # Digests: the last 30 days always; a window from --since as well when asked.
     digest_files: list[tuple[str, str]] = []
@@ -155,21 +291,12 @@ def _write_all(
             for detail in batch:
                 page(page_path(detail.ref), pages.commitment_page(detail, snap))
                 writer.add(detail)
+            renderer.drain()
             done += len(batch)
             crashpoint("export:batch")
             if progress is not None:
                 progress(done, total)
         writer.close()
-
-    manifest = {
-        "generator": "mou-tracker",
-        "as_of": iso(snap.as_of),
-        "formats": list(formats),
-        "renderer": html_report.RENDERER if "html" in formats else None,
-        "files": dict(sorted(files.hashes.items())),
-    }
-    files.write(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    return len(files.hashes)
 
 
 def _check_page_names(refs: Sequence[str]) -> None:

@@ -302,28 +302,33 @@ def _target_events(session: Session, newest: Any, found: list[Event]) -> None:
         )
 
 
-def latest_evidence(session: Session, limit: int) -> list[Event]:
-    """The most recently published evidence (undated items last), newest first."""
+@dataclass(frozen=True)
+class LatestEvidence:
+    url: str
+    title: str
+    published: date
+    refs: tuple[str, ...]
+
+
+def latest_evidence(session: Session, limit: int) -> list[LatestEvidence]:
+    """The most recently published evidence, one entry per URL with every commitment citing it."""
     query = (
-        select(Evidence, Commitment.ref, Commitment.title)
+        select(Evidence.url, Evidence.title, Evidence.published, Commitment.ref)
         .join(Commitment, Commitment.id == Evidence.commitment_id)
         .where(Evidence.published.is_not(None))  # type: ignore[union-attr]
-        .order_by(Evidence.published.desc(), Commitment.ref, Evidence.id)  # type: ignore[union-attr]
-        .limit(limit)
+        .order_by(Evidence.published.desc(), Evidence.url, Commitment.ref)  # type: ignore[union-attr]
+        .limit(limit * 20)
     )
-    return [
-        Event(
-            at=e.added_at,
-            kind="evidence",
-            ref=ref,
-            title=title,
-            actor=e.added_by,
-            text=e.title,
-            url=e.url,
-            published=e.published,
-        )
-        for e, ref, title in session.execute(query)
-    ]
+    found: dict[str, LatestEvidence] = {}
+    for url, title, published, ref in session.execute(query):
+        item = found.get(url)
+        if item is None:
+            if len(found) == limit:
+                continue
+            found[url] = LatestEvidence(url, title, published, (ref,))
+        elif ref not in item.refs:
+            found[url] = LatestEvidence(url, item.title, item.published, item.refs + (ref,))
+    return list(found.values())
 
 
 @dataclass(frozen=True)

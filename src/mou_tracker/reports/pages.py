@@ -18,7 +18,7 @@ from mou_tracker.reports.markdown import (
     page_path,
     table,
 )
-from mou_tracker.reports.model import Digest, Event, Snapshot, group_counts
+from mou_tracker.reports.model import Digest, Event, LatestEvidence, Snapshot, group_counts
 
 GENERATOR = "mou-tracker"
 MONTHS = (
@@ -119,7 +119,7 @@ def _link_health(state: LinkState | None) -> str:
 def index_page(
     snap: Snapshot,
     recent: Sequence[Event],
-    latest: Sequence[Event],
+    latest: Sequence[LatestEvidence],
     *,
     digest_files: Sequence[tuple[str, str]],
     formats: Sequence[str],
@@ -342,9 +342,13 @@ def index_page(
     if latest:
         out.append(
             table(
-                ["Published", "Ref", "Evidence"],
+                ["Published", "Evidence", "Bears on"],
                 [
-                    [day(e.published), page_link(e.ref, page_path(e.ref)), link(e.text, e.url)]
+                    [
+                        day(e.published),
+                        link(e.title, e.url),
+                        ", ".join(page_link(r, page_path(r)) for r in e.refs),
+                    ]
                     for e in latest
                 ],
             )

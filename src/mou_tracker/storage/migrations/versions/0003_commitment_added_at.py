@@ -23,7 +23,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("commitment", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("added_at", mou_tracker.domain.models.UTCDateTime(timezone=True), nullable=True)
+            sa.Column(
+                "added_at", mou_tracker.domain.models.UTCDateTime(timezone=True), nullable=True
+            )
         )
 
 
