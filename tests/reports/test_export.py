@@ -583,3 +583,64 @@ def test_worker_processes_render_the_same_html(tmp_path, monkeypatch):
         engine.dispose()
     pooled, inline_ = _tree(tmp_path / "pooled"), _tree(tmp_path / "inline")
     assert len(pooled) == 250 + 3 and pooled == inline_
+
+
+# --- targets and link health reach the reports ----------------------------------------------------
+
+
+def test_re_baselined_targets_and_link_health_are_shown(busy, tmp_path):
+    from mou_tracker.domain.models import LinkCheck
+
+    url = "https://news.example.org/pilot"
+    run_write(
+        busy,
+        lambda s: service.set_target(
+            s,
+            "T-2",
+            "30 June 2026",
+            actor="pm",
+            reason="Stated in the plan",
+            at=T0 + timedelta(hours=3),
+        ),
+    )
+    run_write(
+        busy,
+        lambda s: service.set_target(
+            s,
+            "T-2",
+            "31 December 2026",
+            actor="pm",
+            reason="Delay announced",
+            evidence=[url],
+            at=T0 + timedelta(hours=4),
+        ),
+    )
+    run_write(
+        busy,
+        lambda s: s.add(
+            LinkCheck(
+                url=url,
+                checked_at=T0 + timedelta(hours=5),
+                state="broken",
+                http_status=404,
+                final_url=url,
+            )
+        ),
+    )
+    out = tmp_path / "exports"
+    _export(busy, out)
+    _check_all_pages(out)
+    page = plain_text((out / "commitments/t-2.md").read_text("utf-8"))
+    assert "original 2026-06-30; current 2026-12-31 (re-baselined 1 time)" in page
+    assert "2026-06-30 → 2026-12-31" in page and "Delay announced" in page
+    assert "Link health: broken (HTTP 404) (checked 2026-03-01)" in page
+    index = plain_text((out / "README.md").read_text("utf-8"))
+    assert "Evidence links needing attention" in index
+    attention = index.split("Evidence links needing attention")[1].split("What changed")[0]
+    assert "T-2" in attention and url in attention and "broken (HTTP 404)" in attention
+    data = json.loads((out / "data/tracker.json").read_text("utf-8"))
+    t2 = data["commitments"][2]
+    assert t2["target"]["original"] == "2026-06-30" and t2["target"]["current"] == "2026-12-31"
+    assert [c["to"] for c in t2["target"]["changes"]] == ["2026-06-30", "2026-12-31"]
+    link = next(e for e in t2["evidence"] if e["url"] == url)["link"]
+    assert link["state"] == "broken" and link["http_status"] == 404
