@@ -132,3 +132,35 @@ def test_target_cli_and_dump_round_trip(mini_cli, tmp_path):
     other = ["--db", f"sqlite:///{tmp_path / 'r.db'}"]
     assert mini_cli(*other, "sync", str(path), db=False).code == 0
     assert mini_cli(*other, "dump", db=False).out == dump
+
+
+def test_a_status_change_counts_as_a_review(mini):
+    """Someone who assessed a commitment looked at it: its review clock restarts."""
+    ev = run_write(
+        mini,
+        lambda s: service.add_evidence(
+            s,
+            "T-2",
+            service.EvidenceInput.build(
+                url="https://e.example.org/r", title="R", published="2026-05-31"
+            ),
+            actor="staff",
+            at=datetime(2026, 5, 31, 9, tzinfo=UTC),
+        ),
+    )
+    run_write(
+        mini,
+        lambda s: service.change_status(
+            s,
+            "T-2",
+            "in_progress",
+            actor="pm",
+            reason="Started",
+            evidence=[ev.id],
+            at=datetime(2026, 5, 31, 10, tzinfo=UTC),
+        ),
+    )
+    with read(mini) as s:
+        d = commitment_detail(s, "T-2")
+    assert d.last_reviewed == date(2026, 5, 31)
+    assert d.next_review == date(2026, 8, 31)  # three months on, month end kept

@@ -320,6 +320,63 @@ async def test_record_review_moves_the_next_review(shipped, make_app):
         assert f"OAI-3.2: review recorded; {status} stands." in app.notices_text()
 
 
+# --- correcting evidence ---------------------------------------------------------------------------
+
+
+async def test_correct_evidence_keeps_the_old_values_and_detects_a_concurrent_edit(
+    shipped, make_app, cli
+):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-2.1")
+        item = app.main.pane.highlighted_evidence
+        assert item is not None
+        await pilot.press("E")
+        await pilot.pause()
+        form = app.screen
+        assert form.query_one("#title", Input).value == item.title  # filled in
+        assert form.query_one("#direction", Select).value == item.direction
+        assert hint(app, "reason") == "required: what was wrong, in a sentence"
+        form.query_one("#title", Input).value = "Corrected [/] [bold]title"
+        form.query_one("#archived_url", Input).value = "javascript:alert(1)"
+        await pilot.pause()
+        assert "archived_url" in hint(app, "archived_url") and "http" in hint(app, "archived_url")
+        form.query_one("#archived_url", Input).value = "https://web.archive.org/x"
+        form.query_one("#reason", Input).value = "Headline changed"
+        await pilot.pause()
+        assert hint(app, "reason") == "changes archived_url, title"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is app.main
+        after = next(e for e in detail(shipped, "OAI-2.1").evidence if e.id == item.id)
+        assert after.title == "Corrected [/] [bold]title"
+        assert after.archived_url == "https://web.archive.org/x"
+        revision = after.revisions[-1]
+        assert (
+            revision.reason == "Headline changed"
+            and ("title", item.title, after.title) in revision.changes
+        )
+        assert f"Evidence #{item.id} on OAI-2.1 corrected" in app.notices_text()
+
+        # Someone corrects the same record from the command line while the form is open.
+        await pilot.press("E")
+        await pilot.pause()
+        form = app.screen
+        result = await asyncio.to_thread(
+            cli, "evidence", "edit", str(item.id), "--publisher", "Elsewhere", "--reason", "cli fix"
+        )
+        assert result.code == 0, result.err
+        form.query_one("#summary", Input).value = "A new summary"
+        form.query_one("#reason", Input).value = "Summary clearer"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # refused, input kept
+        assert form.query_one("#summary", Input).value == "A new summary"
+        assert "changed by tester at" in app.notices_text()
+        final = next(e for e in detail(shipped, "OAI-2.1").evidence if e.id == item.id)
+        assert final.publisher == "Elsewhere" and final.summary != "A new summary"
+
+
 # --- export -------------------------------------------------------------------------------------
 
 

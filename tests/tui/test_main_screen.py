@@ -294,7 +294,7 @@ async def test_an_empty_database_says_what_to_do(engine, make_app):
     app = make_app(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert "No memorandum yet: run `mou-tracker sync FILE`" in plain(
+        assert "No memorandum yet: quit, then `mou-tracker --db URL init`" in plain(
             app.main.query_one(MemoHeader)
         )
         assert app.main.table.total == 0 and "showing 0" in showing(app)

@@ -76,6 +76,16 @@ def test_evidence_form(snap_compare, shipped_sqlite, make_app):
     )
 
 
+def test_correct_evidence_form(snap_compare, shipped_sqlite, make_app):
+    def fill(app) -> None:  # type: ignore[no-untyped-def]
+        app.screen.query_one("#confidence", Select).value = "unverified"
+        app.screen.query_one("#reason", Input).value = "Only a copy was seen, not the Guardian page"
+
+    assert snap_compare(
+        make_app(shipped_sqlite), terminal_size=(110, 38), run_before=on("OAI-3.1", "E", then=fill)
+    )
+
+
 def test_note_form(snap_compare, shipped_sqlite, make_app):
     def fill(app) -> None:  # type: ignore[no-untyped-def]
         app.screen.query_one("#visibility", Select).value = "internal"

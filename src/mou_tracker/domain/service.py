@@ -248,7 +248,23 @@ def change_status(
     session.flush()
     for item in cited:
         session.add(HistoryEvidence(history_id=entry.id, evidence_id=item.id))  # type: ignore[arg-type]
-    _bump_commitment(session, commitment, seen, actor, when, status=status, status_changed_at=when)
+    # A status change is an assessment: someone looked, so it counts as a review too.
+    memorandum = session.get(Memorandum, commitment.memorandum_id)
+    assert memorandum is not None
+    reviewed = when.date()
+    if commitment.last_reviewed is not None and commitment.last_reviewed > reviewed:
+        reviewed = commitment.last_reviewed  # a back-dated change never rewinds the schedule
+    _bump_commitment(
+        session,
+        commitment,
+        seen,
+        actor,
+        when,
+        status=status,
+        status_changed_at=when,
+        last_reviewed=reviewed,
+        next_review=v.add_cadence(reviewed, commitment.review_cadence or memorandum.review_cadence),
+    )
     session.flush()
     return entry
 

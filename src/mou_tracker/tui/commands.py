@@ -48,6 +48,11 @@ def tracker_commands(screen: MainScreen) -> list[Command]:
             screen.action_add_evidence,
         ),
         (
+            "Correct evidence",
+            "Correct the highlighted evidence record; the old values are kept",
+            screen.action_correct_evidence,
+        ),
+        (
             "Add note",
             "Add a public or internal note to the selected commitment",
             screen.action_add_note,

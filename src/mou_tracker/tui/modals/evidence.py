@@ -1,6 +1,9 @@
 """Add an evidence record: URL, title, publisher, publication date (read back in words), kind,
-direction, confidence and a one-line summary. Checked as you type with the domain's own
-validators; saved by ``service.add_evidence`` with ``EvidenceInput.build``."""
+direction, confidence, a one-line summary and an archived copy. Checked as you type with the
+domain's own validators; saved by ``service.add_evidence`` with ``EvidenceInput.build``.
+
+Correct one (:class:`CorrectEvidenceForm`): the same fields, filled in, and a reason; saved by
+``service.edit_evidence``, which keeps the old values as a revision."""
 
 from __future__ import annotations
 
@@ -99,9 +102,17 @@ class EvidenceForm(FormScreen[EvidenceView]):
             "Summary",
             Input(placeholder="optional: what it shows, in one line", id="summary", compact=True),
         )
+        yield from field_row(
+            "Archived",
+            Input(
+                placeholder="optional: a saved copy, e.g. https://web.archive.org/…",
+                id="archived_url",
+                compact=True,
+            ),
+        )
 
     def check_names(self) -> tuple[str, ...]:
-        return ("url", "title", "publisher", "published", "summary")
+        return ("url", "title", "publisher", "published", "summary", "archived_url")
 
     def check(self, name: str) -> tuple[str | Text, str]:
         raw = self.value(name)
@@ -124,6 +135,11 @@ class EvidenceForm(FormScreen[EvidenceView]):
             if name == "publisher":
                 v.text(raw, "publisher", limit="publisher", required=False)
                 return "", ""
+            if name == "archived_url":
+                if not raw.strip():
+                    return "", ""
+                v.url(raw, "archived_url")
+                return "✓", "ok"
             if name == "summary":
                 v.text(raw, "summary", limit="evidence_summary", required=False)
                 return (
@@ -155,6 +171,7 @@ class EvidenceForm(FormScreen[EvidenceView]):
                 "direction",
                 "confidence",
                 "summary",
+                "archived_url",
             )
         }
 
@@ -166,23 +183,134 @@ class EvidenceForm(FormScreen[EvidenceView]):
         actor = self.tracker.actor
 
         def add(session: Any) -> EvidenceView:
-            row = service.add_evidence(session, ref, item, actor=actor)
-            return EvidenceView(
-                id=row.id,  # type: ignore[arg-type]
-                url=row.url,
-                title=row.title,
-                publisher=row.publisher,
-                published=row.published,
-                kind=row.kind,
-                direction=row.direction,
-                confidence=row.confidence,
-                summary=row.summary,
-                archived_url=row.archived_url,
-                added_by=row.added_by,
-                added_at=row.added_at,
-                version=row.version,
-                updated_at=row.updated_at,
-                updated_by=row.updated_by,
-            )
+            return _view(service.add_evidence(session, ref, item, actor=actor))
 
         return run_in_write(self.tracker, add)
+
+
+def _view(row: Any) -> EvidenceView:
+    return EvidenceView(
+        id=row.id,
+        url=row.url,
+        title=row.title,
+        publisher=row.publisher,
+        published=row.published,
+        kind=row.kind,
+        direction=row.direction,
+        confidence=row.confidence,
+        summary=row.summary,
+        archived_url=row.archived_url,
+        added_by=row.added_by,
+        added_at=row.added_at,
+        version=row.version,
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
+    )
+
+
+class CorrectEvidenceForm(EvidenceForm):
+    """Correct an evidence record. Every field starts with its current value; the reason is
+    required, and the old values are kept (``service.edit_evidence`` writes a revision)."""
+
+    TITLE = "Correct evidence"
+    SAVE_LABEL = "Save correction"
+    TEXT_FIELDS = ("url", "title", "publisher", "published", "summary", "archived_url")
+    CHOICES = ("kind", "direction", "confidence")
+
+    def __init__(self, detail: CommitmentDetail, item: EvidenceView) -> None:
+        super().__init__(detail)
+        self.item = item
+        self.known_urls = {e.url: e.id for e in detail.evidence if e.id != item.id}
+
+    def heading(self) -> Text:
+        text = Text(f"Evidence #{self.item.id} on ")
+        text.append(self.detail.ref, style="bold reverse")
+        text.append(
+            f" · as loaded: version {self.item.version}, last saved by {self.item.updated_by}. "
+            "The current values are kept in its history.",
+            style="grey62",
+        )
+        return text
+
+    def current(self) -> dict[str, str]:
+        item = self.item
+        return {
+            "url": item.url,
+            "title": item.title,
+            "publisher": item.publisher or "",
+            "published": item.published.isoformat() if item.published else "",
+            "summary": item.summary or "",
+            "archived_url": item.archived_url or "",
+            "kind": item.kind,
+            "direction": item.direction,
+            "confidence": item.confidence,
+        }
+
+    def fields(self) -> ComposeResult:
+        yield from super().fields()
+        yield from field_row(
+            "Reason", Input(placeholder="why: what was wrong", id="reason", compact=True)
+        )
+
+    def on_mount(self) -> None:
+        for name, value in self.current().items():
+            widget = self.query_one(f"#{name}")
+            if isinstance(widget, Input):
+                widget.value = value
+            elif isinstance(widget, Select):
+                widget.value = value
+        super().on_mount()
+
+    def first_focus(self) -> Any:
+        return self.query_one("#title", Input)
+
+    def check_names(self) -> tuple[str, ...]:
+        return (*super().check_names(), "reason")
+
+    def check(self, name: str) -> tuple[str | Text, str]:
+        if name == "reason":
+            raw = self.value("reason")
+            if not raw.strip():
+                return "required: what was wrong, in a sentence", ""
+            try:
+                v.required_text(raw, "reason", limit="reason")
+            except InvalidInput as exc:
+                return str(exc), "error"
+            changed = self.changes()
+            if not changed:
+                return "nothing changed yet", ""
+            return "changes " + ", ".join(sorted(changed)), "ok"
+        return super().check(name)
+
+    def depends_on(self, name: str) -> tuple[str, ...]:
+        return ("reason",) if name != "reason" else ()
+
+    def changes(self) -> dict[str, str | None]:
+        before = self.current()
+        result: dict[str, str | None] = {}
+        for name in (*self.TEXT_FIELDS, *self.CHOICES):
+            now = self.value(name)
+            if now.strip() != before[name]:
+                result[name] = now if now.strip() else None
+        return result
+
+    def values(self) -> dict[str, Any]:
+        return {"changes": self.changes(), "reason": self.value("reason")}
+
+    def perform(self, values: dict[str, Any]) -> EvidenceView:
+        from mou_tracker.domain import service
+
+        item_id, version, actor = self.item.id, self.item.version, self.tracker.actor
+
+        def correct(session: Any) -> EvidenceView:
+            service.edit_evidence(
+                session,
+                item_id,
+                values["changes"],
+                actor=actor,
+                reason=values["reason"],
+                expected_version=version,
+            )
+            return _view(service.get_evidence(session, item_id))
+
+        return run_in_write(self.tracker, correct)

@@ -19,6 +19,7 @@ EXPLAIN = {
     "filter.overdue": "toggle: only commitments whose review is overdue",
     "status": "change the selected commitment's status (reason and evidence required)",
     "evidence": "add an evidence record to the selected commitment",
+    "evidence.correct": "correct the highlighted evidence record (the old values are kept)",
     "note": "add a public or internal note to the selected commitment",
     "review": "record a review: the status stands, the next review moves on",
     "export": "write the reports now (Markdown, HTML, JSON, CSV)",

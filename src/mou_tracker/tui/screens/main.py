@@ -62,6 +62,7 @@ class MainScreen(Screen[None]):
         Binding("d", "toggle_overdue", "Review overdue only", show=False, id="filter.overdue"),
         Binding("s", "change_status", "Status", id="status"),
         Binding("e", "add_evidence", "Evidence", id="evidence"),
+        Binding("E", "correct_evidence", "Correct evidence", show=False, id="evidence.correct"),
         Binding("n", "add_note", "Note", id="note"),
         Binding("v", "record_review", "Review", show=False, id="review"),
         Binding("x", "export", "Export", id="export"),
@@ -545,6 +546,29 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(EvidenceForm(detail), done)
 
+    def action_correct_evidence(self) -> None:
+        from mou_tracker.tui.modals.evidence import CorrectEvidenceForm
+
+        detail = self._current_detail("correct its evidence")
+        if detail is None:
+            return
+        item = self.pane.highlighted_evidence
+        if item is None:
+            self.notify(
+                f"{detail.ref} has no evidence to correct; e adds some.",
+                severity="warning",
+                markup=False,
+            )
+            return
+
+        def done(result: Any) -> None:
+            if result is not None:
+                self._after_write(
+                    f"Evidence #{result.id} on {detail.ref} corrected; the old values are kept."
+                )
+
+        self.app.push_screen(CorrectEvidenceForm(detail, item), done)
+
     def action_add_note(self) -> None:
         from mou_tracker.tui.modals.note import NoteForm
 
@@ -599,6 +623,7 @@ class MainScreen(Screen[None]):
         if action in (
             "change_status",
             "add_evidence",
+            "correct_evidence",
             "add_note",
             "record_review",
             "copy_ref",

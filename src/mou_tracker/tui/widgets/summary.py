@@ -13,7 +13,11 @@ from mou_tracker.tui.text import STATUS_STYLES, long_day, status_label
 
 def memo_text(memo: MemorandumView | None, others: int = 0) -> Text:
     if memo is None:
-        return Text("No memorandum yet: run `mou-tracker sync FILE` to load one.", style="bold")
+        return Text(
+            "No memorandum yet: quit, then `mou-tracker --db URL init` (the shipped MoU) "
+            "or `mou-tracker --db URL sync FILE`",
+            style="bold",
+        )
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(memo.title, style="bold")
     text.append(f"  signed {long_day(memo.signed)}", style="grey70")
