@@ -13,7 +13,13 @@ Prints, for each size:
   (only up to 10,000 rows; it is the design this UI avoids).
 
 Databases are SQLite files built with tests/tui/bulk.py (Core bulk inserts) in a temporary
-directory. Timings are wall-clock medians of ``--repeat`` runs.
+directory (or, if that builder does not match the models of this build, bench/generate.py's
+cached tracker of the same size). Timings are wall-clock medians of ``--repeat`` runs.
+
+``--probe URL`` runs the tracker once on an existing database and prints one JSON line (first
+screen, per-key timings, and the wall-clock time of the first screen, so a caller that knows
+when it started the process can tell the time from launch); ``--probe-baseline`` does the same
+for the Textual baselines. bench/run.py runs these in subprocesses to measure peak memory.
 """
 
 from __future__ import annotations
@@ -140,7 +146,13 @@ def press(app, key: str) -> None:  # type: ignore[no-untyped-def]
     app._driver.send_message(event)
 
 
+# time.time() when the last tracker() run showed its first screen (for the launch-to-screen
+# figure of a probe run in its own process).
+LAST_FIRST_WALL: float | None = None
+
+
 async def tracker(url: str, keys: str) -> tuple[float, list[tuple[str, float, float]]]:
+    global LAST_FIRST_WALL
     from mou_tracker.storage.engine import make_engine
     from mou_tracker.tui.app import TrackerApp
 
@@ -151,6 +163,7 @@ async def tracker(url: str, keys: str) -> tuple[float, list[tuple[str, float, fl
     async with app.run_test(size=SIZE):
         await _wait(lambda: app.main.detail is not None and app.main.table.loaded)
         first = time.perf_counter() - start
+        LAST_FIRST_WALL = time.time()
         await _wait(lambda: app.main.summary is not None)
         press(app, "/")
         await _wait(lambda: app.focused is app.main.query_one("#search"))
@@ -169,6 +182,45 @@ async def tracker(url: str, keys: str) -> tuple[float, list[tuple[str, float, fl
     return first, per_key
 
 
+def probe(url: str, keys: str) -> dict[str, object]:
+    """One run of the tracker in this process, as a JSON-able dict."""
+    first, per_key = asyncio.run(tracker(url, keys))
+    return {
+        "first": first,
+        "first_wall": LAST_FIRST_WALL,
+        "keys": [{"typed": t, "shown": s, "counted": c} for t, s, c in per_key],
+    }
+
+
+def probe_baseline() -> dict[str, object]:
+    return {
+        "empty": asyncio.run(baseline_empty()),
+        "datatable": asyncio.run(baseline_datatable()),
+    }
+
+
+def database(tmp: Path, n: int) -> str:
+    """A database of ``n`` commitments: tests/tui/bulk.py's, or bench/generate.py's when that
+    builder does not fit this build's models (it checks its columns against them)."""
+    from tests.tui.bulk import bulk_sqlite
+
+    try:
+        return bulk_sqlite(tmp / f"bench-{n}.db", n)
+    except AssertionError as exc:
+        sys.path.insert(0, str(ROOT / "bench"))
+        import shutil
+
+        import generate
+
+        print(
+            f"  (tests/tui/bulk.py does not match the models ({exc}); using bench/generate.py)",
+            file=sys.stderr,
+        )
+        path = tmp / f"gen-{n}.db"
+        shutil.copyfile(generate.sqlite_path(generate.Spec(size=n)), path)
+        return f"sqlite:///{path}"
+
+
 def ms(value: float) -> str:
     return f"{value * 1000:7.0f} ms"
 
@@ -180,10 +232,16 @@ def main() -> None:
         "--keys", default="fund x", help="typed into the search box, one key at a time"
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--probe", metavar="URL", help="one run on URL; print JSON")
+    parser.add_argument("--probe-baseline", action="store_true", help="baselines once; JSON")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.probe or args.probe_baseline:
+        import json
 
-    from tests.tui.bulk import bulk_sqlite
+        result = probe(args.probe, args.keys) if args.probe else probe_baseline()
+        print(json.dumps(result))
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
 
     print(f"Textual baseline, headless {SIZE[0]}x{SIZE[1]} (median of {args.repeat}):")
     empty = statistics.median(asyncio.run(baseline_empty()) for _ in range(args.repeat))
@@ -193,7 +251,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             t0 = time.perf_counter()
-            url = bulk_sqlite(Path(tmp) / f"bench-{n}.db", n)
+            url = database(Path(tmp), n)
             built = time.perf_counter() - t0
             print(f"\n{n:,} commitments (database built in {built:.1f} s)")
             firsts: list[float] = []

@@ -180,3 +180,29 @@ def test_first_run_creates_and_seeds_the_default_database(cli):
 def test_ui_without_a_terminal_explains_itself(mini_cli):
     result = mini_cli()
     assert result.code == 1 and "needs a terminal" in result.err
+
+
+def test_a_repeated_sync_is_quick_but_never_misses_a_change(mini_cli):
+    """The second sync of an unchanged file into an unchanged database skips the parse; any
+    change on either side goes through the full three-way sync again."""
+    from tests.conftest import MINI
+
+    again = mini_cli("sync", str(MINI))
+    assert again.code == 0 and "already in sync: nothing changed" in again.out
+    edit = mini_cli("evidence", "list", "T-1")
+    assert edit.code == 0
+    first_id = edit.out.split("#", 1)[1].split()[0]
+    changed = mini_cli("evidence", "edit", first_id, "--title", "Edited here", "--reason", "fix")
+    assert changed.code == 0, changed.err
+    kept = mini_cli("sync", str(MINI))
+    assert kept.code == 0 and "kept (database newer): evidence T-1" in kept.err, kept
+    copy = mini_cli.home / "mini-edited.toml"
+    copy.write_text(
+        MINI.read_text("utf-8").replace(
+            'title = "Shared intent"', 'title = "Shared intent, edited"'
+        ),
+        encoding="utf-8",
+    )
+    updated = mini_cli("sync", str(copy))
+    assert updated.code == 0 and "updated 1 commitments" in updated.out, updated.out
+    assert "already in sync" in mini_cli("sync", str(copy)).out

@@ -18,7 +18,9 @@ def _blocks(lang: str = "sh") -> list[str]:
 
 def test_the_two_set_up_commands_are_there_and_ci_runs_the_test_one():
     commands = [line for block in _blocks() for line in block.splitlines()]
-    run = [c for c in commands if c.startswith("python3 -m venv .venv") and c.endswith("mou-tracker")]
+    run = [
+        c for c in commands if c.startswith("python3 -m venv .venv") and c.endswith("mou-tracker")
+    ]
     test = [c for c in commands if c.startswith("python3 -m venv .venv") and c.endswith("pytest")]
     assert len(run) == 1 and len(test) == 1
     assert "pip install -q ." in run[0] and "'.[test]'" in test[0]

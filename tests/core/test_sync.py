@@ -290,14 +290,20 @@ def test_long_signatories_and_corrections_stay_inline_in_the_dump(engine, tmp_pa
     ev = run_write(
         engine,
         lambda s: service.add_evidence(
-            s, "T-2", service.EvidenceInput.build(url="https://x.example.org/b", title="B"),
+            s,
+            "T-2",
+            service.EvidenceInput.build(url="https://x.example.org/b", title="B"),
             actor="a",
         ),
     )
     run_write(
         engine,
         lambda s: service.edit_evidence(
-            s, ev.id, {"title": "A much longer corrected title " * 5}, actor="b", reason="fix",
+            s,
+            ev.id,
+            {"title": "A much longer corrected title " * 5},
+            actor="b",
+            reason="fix",
         ),
     )
     first, second = _roundtrip(engine, f"sqlite:///{tmp_path / 'restored.db'}")

@@ -325,12 +325,32 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from mou_tracker.domain.models import Meta
     from mou_tracker.storage import engine as eng
-    from mou_tracker.storage.tomlio import read_document, sync_document
+    from mou_tracker.storage.tomlio import (
+        SYNC_FINGERPRINT,
+        read_document,
+        sync_document,
+        sync_fingerprint,
+    )
 
     path = Path(args.file) if args.file else eng.seed_file()
-    doc = read_document(path)  # validate before touching the database
-    engine = open_engine(args, seed_if_new=False)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = None  # read_document below names the problem
+    engine = open_engine(args, seed_if_new=False) if digest else None
+    if engine is not None and digest is not None:
+        # The same file into a database nobody has changed since: nothing to do or report.
+        with eng.read(engine) as session:
+            stored = session.get(Meta, SYNC_FINGERPRINT)
+            if stored is not None and stored.value == sync_fingerprint(session, digest):
+                print(f"sync {path.name}: already in sync: nothing changed")
+                return 0
+    doc = read_document(path)  # validate before writing anything
+    engine = engine or open_engine(args, seed_if_new=False)
     actor = _actor(args)
 
     def action(session: Any) -> Any:
@@ -339,6 +359,14 @@ def cmd_sync(args: argparse.Namespace) -> int:
             raise TrackerError(
                 f"sync: {len(report.conflicts)} conflict(s) ({report.conflicts[0]}); nothing was saved"
             )
+        if digest is not None and not report.kept and not report.conflicts:
+            session.flush()
+            value = sync_fingerprint(session, digest)
+            row = session.get(Meta, SYNC_FINGERPRINT)
+            if row is None:
+                session.add(Meta(key=SYNC_FINGERPRINT, value=value))
+            else:
+                row.value = value
         return report
 
     report = eng.run_write(engine, action)
@@ -439,8 +467,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     ]
     out = sys.stdout
     if args.format == "json":
-        json.dump(records, out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        # One commitment per line (json's C encoder; the indented form is pure Python).
+        out.write("[\n")
+        out.write(",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in records))
+        out.write("\n]\n" if records else "]\n")
     elif args.format == "csv":
         writer = csv.DictWriter(out, fieldnames=LIST_FIELDS, lineterminator="\n")
         writer.writeheader()

@@ -10,9 +10,28 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from mou_tracker import __version__
 
+COMMANDS = (
+    "info",
+    "init",
+    "sync",
+    "dump",
+    "list",
+    "show",
+    "history",
+    "status",
+    "review",
+    "evidence",
+    "note",
+    "export",
+    "target",
+    "check-links",
+    "migrate",
+    "ui",
+)
 STATUSES = (
     "not_assessed",
     "not_started",
@@ -31,7 +50,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: usage error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (``only``) the top level and that one command: each
+    subcommand's parser costs time to build, and ``--help`` must stay quick."""
     parser = _Parser(
         prog="mou-tracker",
         description=(
@@ -54,20 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="who is making the change (env MOU_TRACKER_USER; default: your login name)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    add = _command_adder(sub, only)
 
-    sub.add_parser("info", help="where the database is, which file seeded it, what it holds")
-    p = sub.add_parser("init", help="create the database schema and seed it from the shipped file")
+    add("info", help="where the database is, which file seeded it, what it holds")
+    p = add("init", help="create the database schema and seed it from the shipped file")
     p.add_argument("--empty", action="store_true", help="create the schema only; do not seed")
 
-    p = sub.add_parser("sync", help="load commitments.toml into the database (idempotent)")
+    p = add("sync", help="load commitments.toml into the database (idempotent)")
     p.add_argument("file", nargs="?", metavar="FILE", help="default: the shipped commitments.toml")
     p.add_argument(
         "--strict", action="store_true", help="refuse (exit 1, nothing saved) if anything conflicts"
     )
-    p = sub.add_parser("dump", help="write the whole database as TOML (stdout, or FILE)")
+    p = add("dump", help="write the whole database as TOML (stdout, or FILE)")
     p.add_argument("file", nargs="?", metavar="FILE")
 
-    p = sub.add_parser("list", help="list commitments")
+    p = add("list", help="list commitments")
     p.add_argument(
         "--status",
         action="append",
@@ -96,13 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, metavar="N")
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
-    p = sub.add_parser("show", help="everything about one commitment")
+    p = add("show", help="everything about one commitment")
     p.add_argument("ref", metavar="REF")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p = sub.add_parser("history", help="the status history of one commitment")
+    p = add("history", help="the status history of one commitment")
     p.add_argument("ref", metavar="REF")
 
-    p = sub.add_parser(
+    p = add(
         "status",
         help="change a commitment's status (reason required; evidence unless not_assessed/not_started)",
     )
@@ -123,14 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="refuse if the commitment is no longer at version N",
     )
 
-    p = sub.add_parser("review", help="record a review that leaves the status unchanged")
+    p = add("review", help="record a review that leaves the status unchanged")
     p.add_argument("ref", metavar="REF")
     p.add_argument("--note", required=True, metavar="TEXT")
     p.add_argument("--on", metavar="DATE", help="review date (default today)")
 
-    ev = sub.add_parser(
-        "evidence", help="add, import, list, show or correct evidence"
-    ).add_subparsers(dest="evidence_command", metavar="ACTION", parser_class=_Parser, required=True)
+    ev = add("evidence", help="add, import, list, show or correct evidence").add_subparsers(
+        dest="evidence_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
     p = ev.add_parser("add", help="add one evidence link to a commitment")
     p.add_argument("ref", metavar="REF")
     p.add_argument("url", metavar="URL")
@@ -151,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True, metavar="TEXT")
     p.add_argument("--expect-version", type=_positive_int, metavar="N")
 
-    notes = sub.add_parser("note", help="add a note to a commitment").add_subparsers(
+    notes = add("note", help="add a note to a commitment").add_subparsers(
         dest="note_command", metavar="ACTION", parser_class=_Parser, required=True
     )
     p = notes.add_parser("add", help="add a Markdown note (public unless --internal)")
@@ -159,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("text", metavar="TEXT")
     p.add_argument("--internal", action="store_true", help="never exported")
 
-    p = sub.add_parser("export", help="write Markdown, HTML, JSON and CSV reports")
+    p = add("export", help="write Markdown, HTML, JSON and CSV reports")
     p.add_argument("--out", default="exports", metavar="DIR")
     p.add_argument(
         "--format",
@@ -169,9 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--since", metavar="DATE", help="digest of changes since DATE")
 
-    p = sub.add_parser(
-        "target", help="set or re-baseline a commitment's target date (history kept)"
-    )
+    p = add("target", help="set or re-baseline a commitment's target date (history kept)")
     p.add_argument("ref", metavar="REF")
     p.add_argument("date", metavar="DATE")
     p.add_argument("--reason", required=True, metavar="TEXT")
@@ -184,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--expect-version", type=_positive_int, metavar="N")
 
-    p = sub.add_parser(
+    p = add(
         "check-links",
         help="fetch every evidence URL and official text; record broken, moved and changed pages",
     )
@@ -204,9 +224,58 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests at once (default 8)",
     )
 
-    sub.add_parser("migrate", help="upgrade the database schema (SQLite: after a backup copy)")
-    sub.add_parser("ui", help="open the terminal UI (the default with no command)")
+    add("migrate", help="upgrade the database schema (SQLite: after a backup copy)")
+    add("ui", help="open the terminal UI (the default with no command)")
     return parser
+
+
+class _Skipped:
+    """Stands in for the parser of a command that was not asked for: absorbs its set-up."""
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self
+
+
+def _command_adder(sub: Any, only: str | None) -> Any:
+    placeholder = None
+
+    def add(name: str, **kwargs: Any) -> Any:
+        nonlocal placeholder
+        if only is None or name == only:
+            return sub.add_parser(name, **kwargs)
+        # Listed in --help and accepted as a choice, without building its parser. (argparse
+        # keeps these two registries; tests check the help text equals the full parser's.)
+        if placeholder is None:
+            placeholder = _Parser(prog=f"mou-tracker {name}", add_help=False)
+        sub._name_parser_map[name] = placeholder
+        sub._choices_actions.append(sub._ChoicesPseudoAction(name, (), kwargs.get("help")))
+        return _Skipped()
+
+    return add
+
+
+GLOBAL_WITH_VALUE = ("--db", "--as")
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named in ``argv`` ("" if none), or None when unsure (build them all)."""
+    skip = False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token in GLOBAL_WITH_VALUE:
+            skip = True
+            continue
+        if token.startswith("-"):
+            if (
+                token in ("-h", "--help", "--version")
+                or token.split("=", 1)[0] in GLOBAL_WITH_VALUE
+            ):
+                continue
+            return None  # an option we do not know here (an abbreviation?): let argparse decide
+        return token if token in COMMANDS else None
+    return ""
 
 
 def _evidence_fields(p: argparse.ArgumentParser, *, required_title: bool) -> None:
@@ -249,8 +318,9 @@ def _positive_float(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=command_in(words))
+    args = parser.parse_args(words)
     try:
         from mou_tracker.cli import commands
 

@@ -372,8 +372,26 @@ def list_commitments(
     )
     order = [c.desc() if descending else c.asc() for c in SORT_KEYS[sort]]
     order.append(Commitment.id.desc() if descending else Commitment.id.asc())  # type: ignore[union-attr]
+    c = Commitment.__table__.c  # type: ignore[attr-defined]
+    # Columns, not ORM objects: a list of 100,000 rows builds no entities.
     query = (
-        select(Commitment, Memorandum.slug, ev.c.n, ev.c.latest)
+        select(
+            c.id,
+            c.ref,
+            c.section,
+            c.title,
+            c.theme,
+            c.strength,
+            c.status,
+            c.last_reviewed,
+            c.next_review,
+            c.version,
+            c.updated_at,
+            c.updated_by,
+            Memorandum.slug,
+            ev.c.n,
+            ev.c.latest,
+        )
         .join(Memorandum, Memorandum.id == Commitment.memorandum_id)
         .outerjoin(ev, ev.c.cid == Commitment.id)
         .where(*_conditions(flt))
@@ -383,26 +401,26 @@ def list_commitments(
     if limit is not None:
         query = query.limit(limit)
     rows = session.execute(query).all()
-    owners = _owners_for(session, [r[0].id for r in rows])
+    owners = _owners_for(session, [r.id for r in rows])
     return [
         CommitmentRow(
-            ref=c.ref,
-            memorandum=slug,
-            section=c.section,
-            title=c.title,
-            theme=c.theme,
-            strength=c.strength,
-            status=c.status,
-            owners=owners.get(c.id, ()),
-            evidence_count=int(n or 0),
-            latest_evidence=latest,
-            last_reviewed=c.last_reviewed,
-            next_review=c.next_review,
-            version=c.version,
-            updated_at=c.updated_at,
-            updated_by=c.updated_by,
+            ref=r.ref,
+            memorandum=r.slug,
+            section=r.section,
+            title=r.title,
+            theme=r.theme,
+            strength=r.strength,
+            status=r.status,
+            owners=owners.get(r.id, ()),
+            evidence_count=int(r.n or 0),
+            latest_evidence=r.latest,
+            last_reviewed=r.last_reviewed,
+            next_review=r.next_review,
+            version=r.version,
+            updated_at=r.updated_at,
+            updated_by=r.updated_by,
         )
-        for c, slug, n, latest in rows
+        for r in rows
     ]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from mou_tracker.domain.errors import InvalidInput
@@ -63,6 +64,16 @@ def text(
         if required:
             raise InvalidInput(field, "must not be empty")
         return None
+    if cleaned.isascii() and cleaned.isprintable():
+        pass  # the common case, checked in C: no control characters, no line breaks
+    else:
+        _check_characters(cleaned, field, multiline)
+    if len(cleaned) > max_len:
+        raise InvalidInput(field, f"is {len(cleaned)} characters long; the limit is {max_len}")
+    return cleaned
+
+
+def _check_characters(cleaned: str, field: str, multiline: bool) -> None:
     for ch in cleaned:
         if ch in "\n\t" and multiline:
             continue
@@ -70,9 +81,6 @@ def text(
             raise InvalidInput(field, "must be one line (no line breaks)")
         if unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\u200d":
             raise InvalidInput(field, f"contains a control character (U+{ord(ch):04X})")
-    if len(cleaned) > max_len:
-        raise InvalidInput(field, f"is {len(cleaned)} characters long; the limit is {max_len}")
-    return cleaned
 
 
 def required_text(value: object, field: str, *, limit: int | str, multiline: bool = False) -> str:
@@ -123,11 +131,12 @@ def url(value: object, field: str = "url", *, required: bool = True) -> str | No
     candidate = value.strip()
     if len(candidate) > MAX_URL:
         raise InvalidInput(field, f"is {len(candidate)} characters long; the limit is {MAX_URL}")
-    for ch in candidate:
-        if ch.isspace():
-            raise InvalidInput(field, "must not contain spaces (encode them as %20)")
-        if unicodedata.category(ch) in ("Cc", "Cf"):
-            raise InvalidInput(field, f"contains a control character (U+{ord(ch):04X})")
+    if not (candidate.isascii() and candidate.isprintable() and " " not in candidate):
+        for ch in candidate:
+            if ch.isspace():
+                raise InvalidInput(field, "must not contain spaces (encode them as %20)")
+            if unicodedata.category(ch) in ("Cc", "Cf"):
+                raise InvalidInput(field, f"contains a control character (U+{ord(ch):04X})")
     try:
         parts = urlsplit(candidate)
         port = parts.port  # raises ValueError for a bad port
@@ -155,6 +164,26 @@ _DEFAULT_B = datetime(2004, 2, 2)
 
 
 def parse_date(value: object, field: str) -> date:
+    """Parse a date strictly with python-dateutil (see :func:`_parse_date`); the same text is
+    read once however many rows of an import repeat it."""
+    if isinstance(value, str):
+        parsed, problem = _parse_date_text(value)
+        if problem is not None:
+            raise InvalidInput(field, problem)
+        assert parsed is not None
+        return parsed
+    return _parse_date(value, field)
+
+
+@lru_cache(maxsize=4096)
+def _parse_date_text(value: str) -> tuple[date | None, str | None]:
+    try:
+        return _parse_date(value, "date"), None
+    except InvalidInput as exc:
+        return None, exc.problem
+
+
+def _parse_date(value: object, field: str) -> date:
     """Parse a date strictly with python-dateutil.
 
     Full dates only (day, month and year); no times; no fuzzy matching ("Clause 12" is not a
