@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -160,7 +160,13 @@ def search_words(text: str) -> list[str]:
     return words[:MAX_SEARCH_WORDS]
 
 
-def _search_conditions(session: Session, text: str) -> list[ColumnElement[bool]]:
+def _search_conditions(
+    session: Session, text: str, *, first_rows: bool = False
+) -> list[ColumnElement[bool]]:
+    """One condition per word. ``first_rows``: written as correlated EXISTS, so a page of the
+    list stops after its first matches instead of first listing every matching evidence title
+    (milliseconds instead of a scan of every title at 1,000,000 evidence records); a count
+    needs every match anyway, and the IN form reads each title once."""
     conds: list[ColumnElement[bool]] = []
     for word in search_words(text):
         pattern = _like(word.lower())
@@ -171,29 +177,36 @@ def _search_conditions(session: Session, text: str) -> list[ColumnElement[bool]]
                 )
             )
         )
+        titled = _match(session, Evidence.title, pattern)
+        evidence = (
+            exists().where(Evidence.commitment_id == Commitment.id, titled)
+            if first_rows
+            else Commitment.id.in_(select(Evidence.commitment_id).where(titled))  # type: ignore[union-attr]
+        )
         options: list[ColumnElement[bool]] = [
             _match(session, Commitment.ref, pattern),
             _match(session, Commitment.title, pattern),
             _match(session, Commitment.summary, pattern),
             _match(session, Commitment.theme, pattern),
-            Commitment.id.in_(  # type: ignore[union-attr]
-                select(Evidence.commitment_id).where(_match(session, Evidence.title, pattern))
-            ),
+            evidence,
         ]
         if party_ids:
+            owned = Owner.party_id.in_(party_ids)  # type: ignore[attr-defined]
             options.append(
-                Commitment.id.in_(  # type: ignore[union-attr]
-                    select(Owner.commitment_id).where(Owner.party_id.in_(party_ids))  # type: ignore[attr-defined]
-                )
+                exists().where(Owner.commitment_id == Commitment.id, owned)
+                if first_rows
+                else Commitment.id.in_(select(Owner.commitment_id).where(owned))  # type: ignore[union-attr]
             )
         conds.append(or_(*options))
     return conds
 
 
-def conditions(session: Session, vq: ViewQuery, today: date) -> list[ColumnElement[bool]]:
+def conditions(
+    session: Session, vq: ViewQuery, today: date, *, first_rows: bool = False
+) -> list[ColumnElement[bool]]:
     """The WHERE clause of the list: the domain's structured filters plus the word search."""
     conds = list(q._conditions(vq.list_filter(today)))  # the domain's own filter semantics
-    conds.extend(_search_conditions(session, vq.search))
+    conds.extend(_search_conditions(session, vq.search, first_rows=first_rows))
     return conds
 
 
@@ -271,7 +284,7 @@ def fetch_page(
             _latest_evidence().label("latest"),
         )
         .join(Memorandum, Memorandum.id == Commitment.memorandum_id)
-        .where(*conditions(session, vq, today))
+        .where(*conditions(session, vq, today, first_rows=True))
         .order_by(*_order(vq))
         .offset(max(0, offset))
         .limit(limit)
