@@ -10,7 +10,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from mou_tracker import __version__
 
@@ -232,14 +231,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 class _Skipped:
     """Stands in for the parser of a command that was not asked for: absorbs its set-up."""
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> object:
         return lambda *args, **kwargs: self
 
 
-def _command_adder(sub: Any, only: str | None) -> Any:
+def _command_adder(sub: argparse._SubParsersAction, only: str | None) -> object:  # type: ignore[type-arg]
     placeholder = None
 
-    def add(name: str, **kwargs: Any) -> Any:
+    def add(name: str, **kwargs: str) -> object:
         nonlocal placeholder
         if only is None or name == only:
             return sub.add_parser(name, **kwargs)
