@@ -38,12 +38,18 @@ class RecordingApp(TrackerApp):
 
 async def settle(pilot: Any, rounds: int = 60) -> None:
     """Wait until no worker is running and the messages they posted have been handled."""
-    from textual.worker import WorkerState
+    from textual.worker import WorkerCancelled, WorkerState
 
     app = pilot.app
     quiet = 0
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        # An exclusive worker (a list load superseded by the next keystroke) may be cancelled;
+        # that is the app working as meant, so wait for each worker and let cancellation pass.
+        for worker in list(app.workers):
+            try:
+                await worker.wait()
+            except WorkerCancelled:
+                pass
         await pilot.pause()
         busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
         quiet = 0 if busy else quiet + 1

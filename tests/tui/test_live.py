@@ -179,3 +179,41 @@ async def test_own_saves_are_not_reported_as_someone_elses(shipped, make_app):
         assert "Public note added to OAI-2.1." in app.notices_text()
         assert "changed elsewhere" not in app.notices_text()
         assert app.main.detail.notes[-1].body == "Mine"
+
+
+async def test_a_slow_change_check_is_never_stacked_or_cancelled(shipped, make_app, cli, monkeypatch):
+    """When one check for changes elsewhere takes longer than the polling interval, the next
+    poll waits for it instead of starting a second query beside it, and the change still shows."""
+    original = data.token
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    def slow(session):  # type: ignore[no-untyped-def]
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        try:
+            time.sleep(0.3)
+            return original(session)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(data, "token", slow)
+    app = make_app(shipped, poll_seconds=0.05)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await settle(pilot)
+        app.main.go_to("OAI-2.3")
+        await settle(pilot)
+        result = await asyncio.to_thread(
+            cli, "note", "add", "OAI-2.3", "Checked by the slow poll"
+        )
+        assert result.code == 0, result.err
+        await wait_until(
+            pilot,
+            lambda: any(n.body == "Checked by the slow poll" for n in app.main.detail.notes),
+        )
+        await pilot.pause(0.5)
+    assert most == 1

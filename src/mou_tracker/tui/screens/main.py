@@ -39,6 +39,8 @@ from mou_tracker.tui.widgets.detail import DetailPane
 from mou_tracker.tui.widgets.summary import MemoHeader, SummaryStrip
 
 if TYPE_CHECKING:
+    from textual.worker import Worker
+
     from mou_tracker.tui.app import TrackerApp
 
 
@@ -96,6 +98,7 @@ class MainScreen(Screen[None]):
         self.token: tuple[object, ...] | None = None
         self._list_lock = threading.Lock()
         self._viewport: tuple[int, int, int, bool] | None = None
+        self._poll_worker: Worker[None] | None = None
 
     @property
     def tracker(self) -> TrackerApp:
@@ -225,9 +228,13 @@ class MainScreen(Screen[None]):
         self.post_message(ChoicesLoaded(choices))
 
     def _poll(self) -> None:
-        self._check_token()
+        # One check at a time: on a slow database a new check must not cancel the one still
+        # running, or no check would ever finish and changes from elsewhere would never show.
+        if self._poll_worker is not None and not self._poll_worker.is_finished:
+            return
+        self._poll_worker = self._check_token()
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    @work(thread=True, group="poll", exit_on_error=False)
     def _check_token(self) -> None:
         try:
             with read(self.tracker.engine) as session:
