@@ -182,6 +182,20 @@ async def tracker(url: str, keys: str) -> tuple[float, list[tuple[str, float, fl
     return first, per_key
 
 
+def peak_rss_mb() -> float | None:
+    """This process's own peak resident memory in MB: VmHWM, the high-water mark of the memory
+    map that exec created. (``ru_maxrss`` from wait4 or getrusage is no use for this on Linux:
+    exec carries the parent's high-water mark over, so a child of a large benchmark process
+    reports the parent's peak.)"""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def probe(url: str, keys: str) -> dict[str, object]:
     """One run of the tracker in this process, as a JSON-able dict."""
     first, per_key = asyncio.run(tracker(url, keys))
@@ -189,6 +203,7 @@ def probe(url: str, keys: str) -> dict[str, object]:
         "first": first,
         "first_wall": LAST_FIRST_WALL,
         "keys": [{"typed": t, "shown": s, "counted": c} for t, s, c in per_key],
+        "peak_mb": peak_rss_mb(),
     }
 
 
