@@ -97,9 +97,9 @@ def run(
     timeout: float = 1200.0,
     stdout: Any = None,
 ) -> Result:
-    """Run ``argv``; wall-clock time, exit code and the child's peak RSS as wait4 reports it
-    (on Linux at least this process's own peak at the time of the exec: see
-    bench_tui.peak_rss_mb for the figure the table uses)."""
+    """Run ``argv``; wall-clock time, exit code and wait4's ru_maxrss. On Linux that is
+    never below this runner's own peak (exec carries it over), so the terminal-UI rows use the
+    probe's VmHWM instead (bench_tui.peak_rss_mb)."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
@@ -441,8 +441,8 @@ class Bench:
 
         Each figure is taken as its ratio to the ``import sqlmodel`` floor of the same size's
         run: the floor itself drifts between sizes (page cache, memory left by the larger
-        exports), and the interleaved floor is what cancels that drift. The raw medians are
-        in the note."""
+        exports), and the interleaved floor is what cancels that drift. The raw medians go in
+        the row's note."""
         for what, label in (("status", "status"), ("add", "evidence add")):
             base = self.results.get((what, 10_000))
             base_floor = self.results.get(("floor", 10_000))

@@ -128,7 +128,7 @@ class Evidence(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     # No index of its own: uq_evidence_commitment_url and ix_evidence_commitment_published both
-    # lead with commitment_id, and a third index made bulk imports 1.6x slower (migration 0004).
+    # lead with commitment_id; a third index cost every insert (migration 0004).
     commitment_id: int = Field(foreign_key="commitment.id")
     url: str = Field(max_length=2000)
     title: str = Field(max_length=300)
