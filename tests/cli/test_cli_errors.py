@@ -252,6 +252,17 @@ CASES = [
     ("actor-empty", lambda h: ["--as", "", "note", "add", "T-1", "hello"], "actor"),
     ("actor-control", lambda h: ["--as", "bob\x07", "note", "add", "T-1", "hello"], "actor"),
     ("db-unsupported", lambda h: ["--db", "mysql://x/y", "list"], "--db"),
+    # an unset shell variable (--db "$DB") must not fall through to the personal default
+    ("db-empty", lambda h: ["--db", "", "note", "add", "T-1", "hello"], "--db"),
+    (
+        "csv-repeated-column",
+        lambda h: [
+            "evidence",
+            "import",
+            _csv(h, "ref,url,title,url\nT-2,https://a.example.org/1,t,https://b.example.org/2\n"),
+        ],
+        "'url' appears more than once",
+    ),
     ("review-bad-date", lambda h: ["review", "T-1", "--note", "n", "--on", "yesterday"], "--on"),
     (
         "export-bad-since",

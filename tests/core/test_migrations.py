@@ -117,6 +117,24 @@ def test_cli_upgrades_an_old_sqlite_database_after_a_backup(cli, tmp_path):
     assert "upgraded" not in again.err
 
 
+def test_a_migration_killed_during_its_backup_leaves_no_false_backup(cli, tmp_path):
+    import signal
+    import sqlite3
+
+    url = _unversioned_sqlite(tmp_path / "old.db")
+    killed = cli(
+        "--db", url, "list", db=False, env={"MOU_TRACKER_CRASH_AT": "migrate:backup-written"}
+    )
+    assert killed.code == -signal.SIGKILL
+    assert list(tmp_path.glob("old.db.backup-*")) == []  # only a hidden partial file, if any
+    result = cli("--db", url, "list", db=False)
+    assert result.code == 0, result.err
+    (backup,) = tmp_path.glob("old.db.backup-0001-*")
+    with sqlite3.connect(backup) as copy:  # a real copy of the old database, not an empty one
+        assert copy.execute("SELECT count(*) FROM commitment").fetchone()[0] > 0
+        assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
 def test_an_old_shared_database_is_not_upgraded_behind_anyones_back(db_url):
     engine = make_engine(db_url)
     _load_baseline(engine)

@@ -28,7 +28,7 @@ def writer(db: str, name: str, attempts: int, seed: int) -> None:
     rng = random.Random(seed)
     engine = make_engine(db)
     for n in range(attempts):
-        op = rng.choice(["status", "status", "status", "evidence", "note"])
+        op = rng.choice(["status", "status", "status", "review", "evidence", "note"])
         ref = rng.choice(["T-1", "T-2"])
         token = f"{name}-{n}"
         if op == "status":
@@ -53,6 +53,10 @@ def writer(db: str, name: str, attempts: int, seed: int) -> None:
             ]
             if target != "not_started":
                 argv += ["--evidence", EVIDENCE[ref]]
+        elif op == "review":
+            # no --expect-version: the person loaded nothing, so nothing may be refused as a
+            # conflict (on PostgreSQL the write reads the commitment FOR UPDATE)
+            argv = ["--db", db, "--as", name, "review", ref, "--note", token]
         elif op == "evidence":
             argv = [
                 "--db",

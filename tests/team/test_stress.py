@@ -82,6 +82,10 @@ def test_concurrent_writers_lose_nothing(mini_cli, mini_engine_for):
                     entry
                 )
                 tally["refused"] += 1
+        elif entry["op"] == "review":
+            # made without --expect-version: never a spurious "changed since you loaded it"
+            assert entry["code"] == 0 and reasons[entry["token"]] == 1, entry
+            tally["reviews"] += 1
         elif entry["op"] == "evidence":
             assert entry["code"] == 0 and entry["token"] in evidence_titles, entry
             tally["evidence"] += 1
@@ -93,9 +97,54 @@ def test_concurrent_writers_lose_nothing(mini_cli, mini_engine_for):
         for before, after in zip(chain, chain[1:]):
             assert after.from_status == before.to_status
         assert d.status == chain[-1].to_status
-    assert tally["accepted"] > 0
+    assert tally["accepted"] > 0 and tally["reviews"] > 0
     print(
         f"\nstress [{engine.dialect.name}]: writers={WRITERS} attempts={len(logs)} status accepted={tally['accepted']} "
-        f"refused={tally['refused']} evidence={tally['evidence']} notes={tally['notes']} lost=0"
+        f"refused={tally['refused']} reviews={tally['reviews']} evidence={tally['evidence']} notes={tally['notes']} lost=0"
     )
     engine.dispose()
+
+
+def test_a_write_without_an_expected_version_waits_instead_of_conflicting(mini):
+    """Finding 7 of the reliability audit: on PostgreSQL a review made while another write to the
+    same commitment was in flight was refused as "changed since you loaded it", though the
+    person had loaded nothing. Now it waits for the other write and then succeeds."""
+    import threading
+
+    from mou_tracker.domain import service
+    from mou_tracker.storage.engine import run_write, write
+
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with write(mini) as s:
+                service.record_review(s, "T-1", actor="first", note="first look")
+                holding.set()
+                release.wait(10)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+            holding.set()
+
+    def second() -> None:
+        try:
+            run_write(
+                mini, lambda s: service.record_review(s, "T-1", actor="second", note="second")
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert holding.wait(10)
+    two = threading.Thread(target=second)
+    two.start()
+    two.join(0.5)  # the second write is now waiting on the first one's transaction
+    release.set()
+    one.join(10)
+    two.join(20)
+    assert errors == []
+    with read(mini) as s:
+        reviews = [h.reason for h in commitment_detail(s, "T-1").history if h.kind == "review"]
+    assert reviews[-2:] == ["first look", "second"]

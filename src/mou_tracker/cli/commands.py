@@ -749,6 +749,12 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None]]]:
         try:
             reader = csv.DictReader(handle, strict=True)
             header = reader.fieldnames or []
+            repeated = sorted({h for h in header if header.count(h) > 1})
+            if repeated:
+                # DictReader would keep only the last cell of a repeated column, silently
+                raise InvalidInput(
+                    f"{path.name} header", f"column {repeated[0]!r} appears more than once"
+                )
             unknown = [h for h in header if h not in IMPORT_COLUMNS]
             if unknown:
                 raise InvalidInput(
@@ -942,7 +948,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     progress = _progress_bar("exporting") if sys.stderr.isatty() else None
     with eng.read(engine) as session:
-        written = export(session, Path(args.out), formats=formats, since=since, progress=progress)
+        written = export(
+            session,
+            Path(args.out),
+            formats=formats,
+            since=since,
+            progress=progress,
+            notice=lambda line: print(line, file=sys.stderr, flush=True),
+        )
     if progress is not None:
         print(file=sys.stderr)
     print(f"wrote {written} file(s) to {args.out}")

@@ -108,9 +108,16 @@ def actor_name(value: object) -> str:
 # --- look-ups -------------------------------------------------------------------------------
 
 
-def get_commitment(session: Session, ref: str) -> Commitment:
+def get_commitment(session: Session, ref: str, *, lock: bool = False) -> Commitment:
+    """The commitment ``ref``. ``lock`` (for a write) reads it ``FOR UPDATE`` on PostgreSQL,
+    so a write made without an expected version waits for a concurrent one to commit and
+    then works from its result, instead of being refused as a conflict the person never
+    caused. SQLite needs no row lock: a write transaction there starts ``BEGIN IMMEDIATE``."""
     clean = v.ref(ref)
-    found = session.scalars(select(Commitment).where(Commitment.ref == clean)).first()
+    query = select(Commitment).where(Commitment.ref == clean)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    found = session.scalars(query).first()
     if found is None:
         raise NotFound("ref", clean, "commitment")
     return found
@@ -198,7 +205,7 @@ def change_status(
     actor = actor_name(actor)
     status = v.choice(new_status, "status", STATUSES)
     clean_reason = v.required_text(reason, "reason", limit="reason", multiline=True)
-    commitment = get_commitment(session, ref)
+    commitment = get_commitment(session, ref, lock=True)
     if commitment.strength == "vision":
         raise RuleViolation(
             "status", f"{commitment.ref} is a vision clause: it is shown but not scored"
@@ -282,7 +289,7 @@ def record_review(
     """Record that someone looked and the status stands: a history entry with no change."""
     actor = actor_name(actor)
     clean_note = v.required_text(note, "note", limit="reason", multiline=True)
-    commitment = get_commitment(session, ref)
+    commitment = get_commitment(session, ref, lock=True)
     seen = _check_version(f"commitment {commitment.ref}", commitment, expected_version)
     when = v.aware_utc(at, "at") if at is not None else utcnow()
     day = reviewed_on or when.date()
@@ -344,11 +351,11 @@ def add_evidence(
     return row
 
 
-def get_evidence(session: Session, evidence_id: int | str) -> Evidence:
+def get_evidence(session: Session, evidence_id: int | str, *, lock: bool = False) -> Evidence:
     raw = str(evidence_id).lstrip("#")
     if not raw.isdigit():
         raise InvalidInput("id", f"{str(evidence_id)!r} is not an evidence id (a number)")
-    row = session.get(Evidence, int(raw))
+    row = session.get(Evidence, int(raw), with_for_update=lock, populate_existing=lock)
     if row is None:
         raise NotFound("id", int(raw), "evidence with id")
     return row
@@ -367,7 +374,7 @@ def edit_evidence(
     """Correct an evidence record; the old values are kept in an append-only revision."""
     actor = actor_name(actor)
     clean_reason = v.required_text(reason, "reason", limit="reason", multiline=True)
-    row = get_evidence(session, evidence_id)
+    row = get_evidence(session, evidence_id, lock=True)
     unknown = sorted(set(changes) - set(EDITABLE_EVIDENCE_FIELDS))
     if unknown:
         raise InvalidInput(unknown[0], "is not an editable evidence field")
@@ -589,7 +596,7 @@ def set_target(
     actor = actor_name(actor)
     target = v.parse_date(new_target, "target") if isinstance(new_target, str) else new_target
     clean_reason = v.required_text(reason, "reason", limit="reason", multiline=True)
-    commitment = get_commitment(session, ref)
+    commitment = get_commitment(session, ref, lock=True)
     if commitment.strength == "vision":
         raise RuleViolation("target", f"{commitment.ref} is a vision clause: it has no target")
     seen = _check_version(f"commitment {commitment.ref}", commitment, expected_version)

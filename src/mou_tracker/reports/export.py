@@ -3,8 +3,16 @@
 The files are written into a new directory beside the target and then swapped into place in
 one step (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames, with the previous
 export restored on the next run if a crash fell between them). A crash at any point leaves the
-previous export whole. Only a directory that mou-tracker wrote (it holds ``manifest.json``), or
-an empty one, is ever replaced.
+previous export whole. Only an empty directory, or one that mou-tracker wrote, is ever replaced:
+its ``manifest.json`` must name mou-tracker as its generator and list every file in it, so a
+folder that merely holds a file of that name (a browser extension, a web app) is refused, not
+deleted. The new directory gets the mode the user's umask gives, as ``mkdir`` would.
+
+One export at a time per parent directory: an advisory ``flock`` on the parent, which the
+kernel releases when its holder dies. The HTML workers are started with ``spawn`` (so they do
+not share the lock's open file) and are told to die with the process that started them, so a
+``kill -9`` of an export leaves nothing behind that could hold the lock. A second export waits
+at most ``LOCK_WAIT`` seconds, says that it is waiting, and then gives up with a message.
 
 The output is a pure function of the database: the same database gives byte-identical files.
 """
@@ -17,8 +25,10 @@ import ctypes.util
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -37,7 +47,10 @@ from mou_tracker.reports.markdown import page_name, page_path
 
 FORMATS = ("md", "html", "json", "csv")
 MANIFEST = "manifest.json"
+GENERATOR = "mou-tracker"
+LOCK_WAIT = 60.0  # seconds a second export waits for the first before giving up
 Progress = Callable[[int, int], None]
+Notice = Callable[[str], None]
 
 
 def export(
@@ -47,9 +60,11 @@ def export(
     formats: Sequence[str] = FORMATS,
     since: date | None = None,
     progress: Progress | None = None,
+    notice: Notice | None = None,
+    lock_wait: float | None = None,
 ) -> int:
     """Write the reports into ``out`` (replacing an earlier export there); return the number
-    of files written."""
+    of files written. ``notice`` is told (once) when another export holds the lock."""
     chosen = tuple(f for f in FORMATS if f in formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not chosen:
@@ -60,11 +75,10 @@ def export(
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInput("--out", f"cannot create {parent}: {exc.strerror or exc}") from None
-    with _lock(parent):
+    with _lock(parent, LOCK_WAIT if lock_wait is None else lock_wait, notice):
         _recover(out)
-        _check_target(out)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
-        previous = out if (out / MANIFEST).is_file() else None
+        previous = _check_target(out)
+        tmp = _make_dir(parent, f".{out.name}.new-")
         try:
             count = _write_all(session, tmp, chosen, since, progress, previous)
             crashpoint("export:before-swap")
@@ -179,9 +193,17 @@ class _Renderer:
         self.pool: Any = None
         self.pending: deque[tuple[str, str, Any]] = deque()
         if pages_expected >= self.POOL_FROM and (os.cpu_count() or 1) > 1:
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self.pool = ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1))
+            # spawn, not fork: a forked worker would share the export lock's open file and
+            # the parent's state; and each worker dies with its parent (see _die_with_parent).
+            self.pool = ProcessPoolExecutor(
+                max_workers=min(4, os.cpu_count() or 1),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
 
     def add(self, rel: str, markdown_text: str, source_digest: str) -> None:
         if self.files.reusable_html(rel, source_digest):
@@ -206,6 +228,37 @@ class _Renderer:
                 self.pool.shutdown(cancel_futures=True)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Run in each worker: be killed when the export process dies, however it dies.
+
+    On Linux the kernel does it (``PR_SET_PDEATHSIG``); elsewhere a thread watches for the
+    parent to go. Either way a ``kill -9`` of the export leaves no worker behind."""
+    import signal
+    import threading
+
+    armed = False
+    if hasattr(os, "uname") and os.uname().sysname == "Linux":
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    if armed:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _write_all(
     session: Session,
     root: Path,
@@ -224,7 +277,7 @@ def _write_all(
     finally:
         renderer.close()
     manifest = {
-        "generator": "mou-tracker",
+        "generator": GENERATOR,
         "as_of": iso(snap.as_of),
         "formats": list(formats),
         "renderer": html_report.RENDERER if "html" in formats else None,
@@ -314,18 +367,89 @@ def _check_page_names(refs: Sequence[str]) -> None:
 # --- the swap -----------------------------------------------------------------------------------
 
 
-def _check_target(out: Path) -> None:
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise InvalidInput("--out", f"{out} exists and is not a directory")
-    if (out / MANIFEST).is_file() or not any(out.iterdir()):
-        return
-    raise InvalidInput(
-        "--out",
-        f"{out} holds files mou-tracker did not write (no {MANIFEST}); "
-        "choose an empty directory or an earlier export",
-    )
+def _check_target(out: Path) -> Path | None:
+    """Refuse anything but a missing or empty directory or an earlier export of ours; return
+    the earlier export (whose unchanged files the new one may reuse), if there is one."""
+    if not out.exists() and not out.is_symlink():
+        return None
+    if out.is_symlink() or not out.is_dir():
+        what = "a symbolic link" if out.is_symlink() else "not a directory"
+        raise InvalidInput("--out", f"{out} exists and is {what}")
+    try:
+        present = _files_under(out)
+    except OSError as exc:
+        raise InvalidInput("--out", f"cannot read {out}: {exc.strerror or exc}") from None
+    if not present:
+        return None
+    manifest = _read_manifest(out)
+    if manifest is None:
+        raise InvalidInput(
+            "--out",
+            f"{out} holds files mou-tracker did not write (no mou-tracker {MANIFEST}); "
+            "choose an empty directory or an earlier export",
+        )
+    listed = set(manifest["files"]) | {MANIFEST}
+    foreign = sorted(present - listed)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise InvalidInput(
+            "--out",
+            f"{out} holds files its {MANIFEST} does not list ({shown}); mou-tracker replaces "
+            "only its own exports: move them or choose another directory",
+        )
+    return out
+
+
+def _files_under(root: Path) -> set[str]:
+    """Every entry under ``root`` as a relative POSIX path; a directory counts only through
+    what it holds, except an empty one or anything that is neither a file nor a directory
+    (a symlink, a socket), which count as themselves and so are never in a manifest."""
+    found: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        base = Path(dirpath)
+        for name in filenames:
+            path = base / name
+            rel = path.relative_to(root).as_posix()
+            found.add(rel + ("@" if path.is_symlink() or not path.is_file() else ""))
+        for name in dirnames:
+            path = base / name
+            if path.is_symlink():
+                found.add(path.relative_to(root).as_posix() + "@")
+        if not dirnames and not filenames and base != root:
+            found.add(base.relative_to(root).as_posix() + "/")
+    return found
+
+
+def _read_manifest(out: Path) -> dict[str, Any] | None:
+    path = out / MANIFEST
+    if path.is_symlink() or not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("generator") != GENERATOR:
+        return None
+    files = data.get("files")
+    if not isinstance(files, dict) or not all(isinstance(k, str) for k in files):
+        return None
+    return data
+
+
+def _make_dir(parent: Path, prefix: str) -> Path:
+    """A new, uniquely named directory with the mode ``mkdir`` gives under the user's umask
+    (``tempfile.mkdtemp`` would make it 0700, which a web server running as another user
+    cannot read)."""
+    for _ in range(100):
+        path = parent / f"{prefix}{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise TrackerError(f"export: cannot create a working directory in {parent}")
 
 
 def _recover(out: Path) -> None:
@@ -383,9 +507,10 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _lock(directory: Path) -> Iterator[None]:
-    """One export at a time per parent directory: an advisory lock on the directory itself,
-    so no lock file is left behind (where the OS has ``flock``)."""
+def _lock(directory: Path, wait: float, notice: Notice | None) -> Iterator[None]:
+    """One export at a time per parent directory: an advisory lock on the directory itself, so
+    no lock file is left behind (where the OS has ``flock``). The kernel drops the lock when
+    the process holding it dies, and no worker shares its open file (they are spawned)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
@@ -393,7 +518,26 @@ def _lock(directory: Path) -> Iterator[None]:
         return
     fd = os.open(directory, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        deadline = time.monotonic() + wait
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+            if time.monotonic() >= deadline:
+                raise TrackerError(
+                    f"export: another export into {directory} has held the lock for "
+                    f"{wait:g} s; try again when it has finished"
+                )
+            if not told and notice is not None:
+                notice(
+                    f"export: waiting for another export into {directory} to finish "
+                    f"(up to {wait:g} s)"
+                )
+                told = True
+            time.sleep(0.1)
         yield
     finally:
         os.close(fd)

@@ -90,6 +90,9 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # REPLACE deletes the row it replaces; only with recursive triggers does that delete
+        # fire the append-only DELETE triggers (the no-replace triggers also refuse it).
+        cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -164,4 +167,17 @@ def run_write(engine: Engine, action: Callable[[Session], T], *, attempts: int =
 
 
 def db_url_from_env(cli_value: str | None) -> str | None:
-    return cli_value if cli_value else os.environ.get(ENV_DB)
+    """The database the person named: ``--db``, else ``MOU_TRACKER_DB``, else ``None`` (the
+    personal default). An empty value is refused rather than read as "the default": it is
+    almost always an unset shell variable (``--db "$DB"``), and a script that meant a team
+    database must not quietly write to a personal one."""
+    if cli_value is not None:
+        if not cli_value.strip():
+            raise InvalidInput("--db", "is empty; give a database URL or a SQLite file path")
+        return cli_value
+    env_value = os.environ.get(ENV_DB)
+    if env_value is not None and not env_value.strip():
+        raise InvalidInput(
+            ENV_DB, "is set but empty; unset it for the default database, or give a URL or path"
+        )
+    return env_value

@@ -18,6 +18,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from mou_tracker.domain.errors import TrackerError
+from mou_tracker.faults import crashpoint
 
 # The newest revision in migrations/versions (a test keeps the two in step).
 SCHEMA_HEAD = "0006"
@@ -61,14 +62,29 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def sqlite_backup(engine: Engine, label: str) -> Path:
-    """A consistent copy of a SQLite database (the backup API copes with WAL and readers)."""
+    """A consistent copy of a SQLite database (the backup API copes with WAL and readers).
+
+    The copy is written under a temporary name and renamed only when it is complete, so a
+    migration killed half-way never leaves a file called a backup that holds nothing."""
+    import os
     import sqlite3
 
     source_path = Path(engine.url.database or "")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     target = source_path.with_name(f"{source_path.name}.backup-{label}-{stamp}")
-    with sqlite3.connect(source_path) as source, sqlite3.connect(target) as copy:
-        source.backup(copy)
+    partial = source_path.with_name(f".{target.name}.partial-{os.getpid()}")
+    try:
+        with sqlite3.connect(source_path) as source:
+            copy = sqlite3.connect(partial)
+            try:
+                source.backup(copy)
+                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+            finally:
+                copy.close()
+        crashpoint("migrate:backup-written")
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 
