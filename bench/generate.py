@@ -471,6 +471,7 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
     """Create the schema with the project's own code, then bulk-load the tracker."""
     from sqlalchemy import bindparam, insert
 
+    from mou_tracker.domain.chain import GENESIS, link
     from mou_tracker.domain.models import (
         Commitment,
         Evidence,
@@ -541,10 +542,23 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
                 )
             )
         status_at = None
+        chain = GENESIS  # the hash chain that `mou-tracker verify` checks (domain/chain.py)
         for kind, at, by, frm, to, reason, cites in item.history:
             hist_id += 1
-            h_rows.append((hist_id, cid, kind, frm, to, _ts(at), by, reason))
-            he_rows.extend((hist_id, first_ev + idx) for idx in cites)
+            cited = [first_ev + idx for idx in cites]
+            entry = {
+                "id": hist_id,
+                "commitment_id": cid,
+                "kind": kind,
+                "from_status": frm,
+                "to_status": to,
+                "at": at,
+                "actor": by,
+                "reason": reason,
+            }
+            previous, chain = chain, link(chain, entry, cited)
+            h_rows.append((hist_id, cid, kind, frm, to, _ts(at), by, reason, previous, chain))
+            he_rows.extend((hist_id, eid) for eid in cited)
             if kind == "status":
                 status_at = at
         for at, author, visibility, body in item.notes:
@@ -634,6 +648,8 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
             "at",
             "actor",
             "reason",
+            "chain_prev",
+            "chain",
         ),
         HistoryEvidence: ("history_id", "evidence_id"),
         Note: ("id", "commitment_id", "visibility", "body", "author", "at"),

@@ -462,8 +462,7 @@ class Bench:
                         ratio=fmt_ratio(r),
                         target="<=1.1x" if base_r else "- (10,000 not run)",
                         met=None if r is None else r <= 1.1,
-                        note=f"raw medians {fmt_s(value)} at {fmt_size(n)}, "
-                        f"{fmt_s(base)} at 10,000"
+                        note=f"raw medians {fmt_s(value)} at {fmt_size(n)}, {fmt_s(base)} at 10,000"
                         if base
                         else "",
                     )

@@ -270,6 +270,24 @@ CASES = [
         "--since",
     ),
     (
+        "export-as-of-future",
+        lambda h: ["export", "--out", str(h / "out"), "--as-of", "2999-01-01"],
+        "--as-of",
+    ),
+    (
+        "export-since-after-report-date",
+        lambda h: [
+            "export",
+            "--out",
+            str(h / "out"),
+            "--since",
+            "2026-06-02",
+            "--as-of",
+            "2026-06-01",
+        ],
+        "--since",
+    ),
+    (
         "export-bad-format",
         lambda h: ["export", "--out", str(h / "out"), "--format", "md,pdf"],
         "--format",

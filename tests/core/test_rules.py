@@ -344,6 +344,49 @@ def test_bad_dates_are_refused(raw, problem):
         parse_date(raw, "published")
 
 
+@pytest.mark.parametrize(
+    "raw", ["9999-12-31", "0001-01-01", "1899-12-31", "2201-01-01", "1 Jan 2201"]
+)
+def test_dates_outside_1900_to_2200_are_refused_whatever_their_form(raw):
+    """The ISO form used to skip the range check that the other forms had."""
+    from mou_tracker.domain.validate import parse_date
+
+    with pytest.raises(InvalidInput, match="outside the years 1900-2200"):
+        parse_date(raw, "published")
+
+
+def test_the_ends_of_the_range_and_date_objects():
+    from mou_tracker.domain.validate import parse_date
+
+    assert parse_date("1900-01-01", "d") == date(1900, 1, 1)
+    assert parse_date("2200-12-31", "d") == date(2200, 12, 31)
+    with pytest.raises(InvalidInput, match="outside the years"):
+        parse_date(date(9999, 12, 31), "d")
+
+
+def test_timestamps_outside_the_range_are_refused_not_overflowed():
+    from datetime import timedelta, timezone
+
+    from mou_tracker.domain.validate import aware_utc
+
+    # Converting this to UTC would be year 0: an OverflowError, not a message, before.
+    with pytest.raises(InvalidInput, match="outside the years 1900-2200"):
+        aware_utc(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))), "at")
+    with pytest.raises(InvalidInput, match="outside the years 1900-2200"):
+        aware_utc("9999-12-31T23:59:59-05:00", "at")
+
+
+def test_review_on_a_date_past_the_range_is_a_one_line_error(mini_cli):
+    """`review --on 9999-12-31` ended in "unexpected ValueError: year 10000 is out of range"."""
+    before = mini_cli("dump").out
+    result = mini_cli("review", "T-1", "--on", "9999-12-31", "--note", "x")
+    assert result.code == 1
+    assert result.err.strip() == (
+        "mou-tracker: error: --on: 9999-12-31 is outside the years 1900-2200"
+    )
+    assert mini_cli("dump").out == before
+
+
 def test_naive_timestamps_are_refused(mini):
     with pytest.raises(InvalidInput, match="offset"):
         run_write(

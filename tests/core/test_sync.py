@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 from tests.conftest import MINI, SHIPPED, sync_file
 
@@ -309,3 +311,206 @@ def test_long_signatories_and_corrections_stay_inline_in_the_dump(engine, tmp_pa
     first, second = _roundtrip(engine, f"sqlite:///{tmp_path / 'restored.db'}")
     assert first == second
     assert "[[signatories]]" not in first and "[[changes]]" not in first
+
+
+# --- nothing from the future, nothing outside 1900-2200 -------------------------------------
+
+_RETARGET = (
+    '[[commitment.retarget]]\nat = {at}\nby = "pm"\nfrom = 2026-06-30\nto = 2026-12-31\n'
+    'reason = "Delay."\nevidence = "https://news.example.org/pilot"\n\n[[commitment]]\nref = "T-2"'
+)
+
+
+def _with_target(text: str, at: str = "2025-04-01T00:00:00Z") -> str:
+    text = text.replace(
+        "last_reviewed = 2025-06-01", "last_reviewed = 2025-06-01\ntarget = 2026-06-30"
+    )
+    return text.replace('[[commitment]]\nref = "T-2"', _RETARGET.format(at=at), 1)
+
+
+FUTURE_CASES = [
+    # (label, edit of MINI_TEXT, text on the refused line, field named)
+    (
+        "history at",
+        lambda t: t.replace("at = 2025-03-05T17:00:00Z", "at = 2100-03-05T17:00:00Z"),
+        "2100-03-05T17",
+        "history[1].at",
+    ),
+    (
+        "evidence added_at",
+        lambda t: t.replace(
+            "added_at = 2025-03-02T09:00:00Z", "added_at = 2100-03-02T09:00:00Z", 1
+        ),
+        "2100-03-02T09",
+        "evidence[1].added_at",
+    ),
+    (
+        "revision at",
+        lambda t: t.replace(
+            "added_at = 2025-03-02T09:00:00Z\n",
+            "added_at = 2025-03-02T09:00:00Z\n\n[[commitment.evidence.revision]]\n"
+            'at = 2100-01-01T00:00:00Z\nby = "x"\nreason = "fix"\nchanges = []\n',
+            1,
+        ),
+        "2100-01-01T00",
+        "evidence[1].revision[1].at",
+    ),
+    (
+        "note at",
+        lambda t: t.replace("at = 2025-03-06T11:00:00Z", "at = 2100-03-06T11:00:00Z"),
+        "2100-03-06T11",
+        "note[2].at",
+    ),
+    (
+        "retarget at",
+        lambda t: _with_target(t, at="2100-01-01T00:00:00Z"),
+        "2100-01-01T00",
+        "retarget[1].at",
+    ),
+    (
+        "commitment added_at",
+        lambda t: t.replace(
+            'title = "Explore data centres"',
+            'title = "Explore data centres"\nadded_at = 2100-01-01T00:00:00Z',
+        ),
+        "2100-01-01T00",
+        "commitment[T-2].added_at",
+    ),
+    (
+        "last_reviewed",
+        lambda t: t.replace("last_reviewed = 2025-06-01", "last_reviewed = 2100-06-01"),
+        "2100-06-01",
+        "last_reviewed",
+    ),
+    (
+        "published",
+        lambda t: t.replace("published = 2025-03-01", "published = 2100-03-01"),
+        "2100-03-01",
+        "evidence[1].published",
+    ),
+    (
+        "link check",
+        lambda t: (
+            t + '\n[[link_check]]\nurl = "https://news.example.org/pilot"\n'
+            'checked_at = 2100-01-01T00:00:00Z\nstate = "ok"\n'
+        ),
+        "2100-01-01T00",
+        "link_check[1].checked_at",
+    ),
+    (
+        "sync run",
+        lambda t: (
+            t + '\n[[sync_run]]\nat = 2100-01-01T00:00:00Z\nby = "x"\nfile = "a.toml"\n'
+            f'sha256 = "{"0" * 64}"\n'
+        ),
+        "2100-01-01T00",
+        "sync_run[1].at",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "edit", "needle", "field"), FUTURE_CASES, ids=[c[0] for c in FUTURE_CASES]
+)
+def test_anything_dated_in_the_future_is_refused_with_its_line(label, edit, needle, field):
+    text = edit(MINI_TEXT)
+    assert text != MINI_TEXT
+    with pytest.raises(InvalidInput) as info:
+        parse_document(text)
+    message = str(info.value)
+    assert f"commitments.toml:{_line_of(text, needle)}:" in message, message
+    assert field in message and "is in the future" in message and "\n" not in message
+    if "T" in needle:  # a time: the allowed clock skew is stated
+        assert "5 minutes" in message
+
+
+def test_a_few_minutes_of_clock_skew_are_allowed():
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    ahead = MINI_TEXT.replace("at = 2025-03-06T11:00:00Z", "at = 2030-01-01T00:04:59Z")
+    assert parse_document(ahead, now=now).commitments[1]["notes"][1]["at"].minute == 4
+    too_far = MINI_TEXT.replace("at = 2025-03-06T11:00:00Z", "at = 2030-01-01T00:05:01Z")
+    with pytest.raises(InvalidInput, match="in the future"):
+        parse_document(too_far, now=now)
+    # A date is in the future while that day has begun nowhere on Earth: at noon UTC it is
+    # already tomorrow at UTC+14, but not the day after.
+    noon = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    tomorrow = MINI_TEXT.replace("last_reviewed = 2025-06-01", "last_reviewed = 2030-01-02")
+    assert parse_document(tomorrow, now=noon).commitments[1]["last_reviewed"].day == 2
+    with pytest.raises(InvalidInput, match="in the future"):
+        parse_document(tomorrow, now=now)
+    with pytest.raises(InvalidInput, match="in the future"):
+        parse_document(tomorrow.replace("2030-01-02", "2030-01-03"), now=noon)
+
+
+def test_a_refused_future_sync_writes_nothing_and_the_commitment_stays_usable(mini_cli, tmp_path):
+    """The audit's D2: a history entry dated 2100 used to freeze the commitment for good."""
+    before = mini_cli("dump")
+    future = tmp_path / "future.toml"
+    future.write_text(
+        MINI_TEXT.replace("at = 2025-03-05T17:00:00Z", "at = 2100-03-05T17:00:00Z"),
+        encoding="utf-8",
+    )
+    result = mini_cli("sync", str(future))
+    assert result.code == 1 and len(result.err.strip().splitlines()) == 1
+    assert "future.toml:" in result.err and "in the future" in result.err
+    assert mini_cli("dump").out == before.out
+    status = mini_cli(
+        "status", "T-1", "stalled", "--reason", "x", "--evidence", "https://news.example.org/pilot"
+    )
+    assert status.code == 0, status.err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("signed = 2025-01-15", "signed = 9999-12-31", "signed"),
+        ("signed = 2025-01-15", "signed = 0001-01-01", "signed"),
+        ("last_reviewed = 2025-06-01", "last_reviewed = 1899-12-31", "last_reviewed"),
+        ("published = 2025-03-01", "published = 0001-01-01", "published"),
+        ("last_reviewed = 2025-06-01", "last_reviewed = 2025-06-01\ntarget = 9999-12-31", "target"),
+        ("at = 2025-03-05T17:00:00Z", "at = 1850-03-05T17:00:00Z", "history[1].at"),
+        ("at = 2025-03-05T17:00:00Z", "at = 0001-01-01T00:00:00+01:00", "history[1].at"),
+    ],
+)
+def test_dates_outside_1900_to_2200_are_refused(old, new, field):
+    assert old in MINI_TEXT
+    text = MINI_TEXT.replace(old, new, 1)
+    with pytest.raises(InvalidInput, match="outside the years 1900-2200") as info:
+        parse_document(text)
+    assert field in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_first_target_setting_needs_no_from_and_must_be_the_target():
+    first = (
+        '[[commitment.retarget]]\nat = 2025-04-01T00:00:00Z\nby = "pm"\nto = 2026-06-30\n'
+        'reason = "In the plan."\n\n'
+    )
+    text = _with_target(MINI_TEXT).replace(
+        "[[commitment.retarget]]\n", first + "[[commitment.retarget]]\n", 1
+    )
+    retargets = parse_document(text).commitments[1]["retargets"]
+    assert [(r["from"], r["to"], r["evidence"]) for r in retargets] == [
+        (None, date(2026, 6, 30), None),
+        (date(2026, 6, 30), date(2026, 12, 31), "https://news.example.org/pilot"),
+    ]
+    with pytest.raises(InvalidInput, match="must be the commitment's target"):
+        parse_document(text.replace("to = 2026-06-30\n", "to = 2026-07-31\n", 1))
+    # Only the first change may leave `from` out.
+    swapped = _with_target(MINI_TEXT).replace("\nfrom = 2026-06-30", "", 1)
+    swapped = swapped.replace("[[commitment.retarget]]\n", first + "[[commitment.retarget]]\n", 1)
+    with pytest.raises(InvalidInput, match=r"retarget\[2\]\.from: is required"):
+        parse_document(swapped)
+
+
+def test_an_evidence_id_is_a_whole_number_listed_once():
+    with_id = MINI_TEXT.replace(
+        'url = "https://news.example.org/pilot"', 'id = 7\nurl = "https://news.example.org/pilot"'
+    )
+    assert parse_document(with_id).commitments[1]["evidence"][0]["id"] == 7
+    twice = with_id.replace(
+        'url = "https://gov.example.org/undated"', 'id = 7\nurl = "https://gov.example.org/undated"'
+    )
+    with pytest.raises(InvalidInput, match="evidence id 7 is listed twice"):
+        parse_document(twice)
+    with pytest.raises(InvalidInput, match="whole number"):
+        parse_document(with_id.replace("id = 7", 'id = "7"'))

@@ -386,7 +386,7 @@ def test_digest_groups_changes_by_transition(busy, tmp_path):
         ),
     )
     out = tmp_path / "exports"
-    _export(busy, out, since=date(2026, 2, 15))
+    _export(busy, out, since=date(2026, 2, 15), report_date=date(2026, 3, 1))
     text = plain_text((out / "changes-since-2026-02-15.md").read_text("utf-8"))
     assert "What changed since 15 February 2026" in text
     assert "Moved to in progress (1)" in text and "A pilot has started." in text
@@ -526,9 +526,11 @@ def test_shipped_exports_are_the_report_of_the_shipped_data(engine, tmp_path):
     Run on both backends: SQLite and PostgreSQL give the same bytes."""
     sync_file(engine, SHIPPED)
     out = tmp_path / "exports"
-    _export(engine, out)
     shipped = ROOT / "exports"
     assert (shipped / "manifest.json").is_file(), "exports/ has not been generated"
+    manifest = json.loads((shipped / "manifest.json").read_text("utf-8"))
+    assert manifest.get("report_date"), "exports/ must be generated with an explicit --as-of"
+    _export(engine, out, report_date=date.fromisoformat(manifest["report_date"]))
     fresh, committed = _tree(out), _tree(shipped)
     stale = sorted(n for n in set(fresh) | set(committed) if fresh.get(n) != committed.get(n))
     assert stale == [], f"exports/ is stale: regenerate it ({len(stale)} files differ: {stale[:5]})"
@@ -644,3 +646,65 @@ def test_re_baselined_targets_and_link_health_are_shown(busy, tmp_path):
     assert [c["to"] for c in t2["target"]["changes"]] == ["2026-06-30", "2026-12-31"]
     link = next(e for e in t2["evidence"] if e["url"] == url)["link"]
     assert link["state"] == "broken" and link["http_status"] == 404
+
+
+# --- the report date ------------------------------------------------------------------------------
+
+
+def test_the_report_date_judges_overdue_reviews_and_is_said_at_the_top(mini, tmp_path):
+    early, late = tmp_path / "early", tmp_path / "late"
+    latest = model_as_of(mini)
+    _export(mini, early, report_date=latest.date())
+    _export(mini, late, report_date=date(2026, 11, 27))
+    again = tmp_path / "again"
+    _export(mini, again, report_date=date(2026, 11, 27))
+    assert _tree(again) == _tree(late)  # same database, same report date: same bytes
+    early_index = plain_text((early / "README.md").read_text("utf-8"))
+    late_index = plain_text((late / "README.md").read_text("utf-8"))
+    assert "Report date: 27 November 2026." in late_index
+    gap = (date(2026, 11, 27) - latest.date()).days
+    assert f"{gap} days before the report date" in late_index
+    assert f"Nothing has been recorded for {gap} days." in late_index
+    assert "the same day" in early_index
+    early_rows = list(csv.DictReader(io.StringIO((early / "data/commitments.csv").read_text())))
+    late_rows = list(csv.DictReader(io.StringIO((late / "data/commitments.csv").read_text())))
+    overdue = lambda rows: sum(r["review_overdue"] == "true" for r in rows)  # noqa: E731
+    assert overdue(late_rows) > overdue(early_rows)
+    manifest = json.loads((late / "manifest.json").read_text())
+    assert manifest["report_date"] == "2026-11-27"
+    assert json.loads((late / "data/tracker.json").read_text())["report_date"] == "2026-11-27"
+
+
+def model_as_of(engine) -> datetime:  # type: ignore[no-untyped-def]
+    from mou_tracker.reports import model
+
+    with read(engine) as s:
+        found = model.as_of(s)
+    assert found is not None
+    return found
+
+
+def test_report_dates_and_windows_that_cannot_be_true_are_refused(mini, tmp_path):
+    latest = model_as_of(mini).date()
+    future = datetime.now(UTC).date() + timedelta(days=2)
+    with pytest.raises(InvalidInput, match=r"--as-of.*in the future"):
+        _export(mini, tmp_path / "a", report_date=future)
+    with pytest.raises(InvalidInput, match=r"--as-of.*before the latest recorded change"):
+        _export(mini, tmp_path / "b", report_date=latest - timedelta(days=1))
+    with pytest.raises(InvalidInput, match=r"--since.*after the report date"):
+        _export(mini, tmp_path / "c", since=latest + timedelta(days=1), report_date=latest)
+    assert not any(tmp_path.glob("[abc]"))
+
+
+def test_every_timestamp_is_utc_whole_seconds(busy, tmp_path):
+    import re
+
+    out = tmp_path / "exports"
+    _export(busy, out)
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+    for name in ("commitments.csv", "evidence.csv", "history.csv"):
+        rows = list(csv.DictReader(io.StringIO((out / "data" / name).read_text("utf-8"))))
+        for column in rows[0] if rows else []:
+            values = [r[column] for r in rows if r[column]]
+            if any("T" in v and v[:4].isdigit() and ":" in v for v in values):
+                assert all(stamp.match(v) for v in values), (name, column, values[:3])

@@ -76,6 +76,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
 
     Rows go in through SQLAlchemy Core ``insert()`` constructs, compiled once per table and
     executed as one executemany per 20,000 rows (100,000 commitments take a few seconds)."""
+    from mou_tracker.domain.chain import GENESIS, link
     from mou_tracker.domain.models import (
         Commitment,
         Evidence,
@@ -143,20 +144,20 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             hist_id += 1
             cited_day = max(published) if published else signed
             changed_at = datetime.combine(cited_day, datetime.min.time(), UTC) + timedelta(hours=17)
-            history.append(
-                (
-                    hist_id,
-                    i,
-                    "status",
-                    "not_assessed",
-                    status,
-                    _ts(changed_at),
-                    "bulk",
-                    "Generated assessment.",
-                )
-            )
-            if published:
-                cites.append((hist_id, first_ev + published.index(cited_day)))
+            cited = [first_ev + published.index(cited_day)] if published else []
+            entry = {
+                "id": hist_id,
+                "commitment_id": i,
+                "kind": "status",
+                "from_status": "not_assessed",
+                "to_status": status,
+                "at": changed_at,
+                "actor": "bulk",
+                "reason": "Generated assessment.",
+            }
+            chained = link(GENESIS, entry, cited)  # its only entry, so it starts the chain
+            history.append((*{**entry, "at": _ts(changed_at)}.values(), GENESIS, chained))
+            cites.extend((hist_id, eid) for eid in cited)
         commitments.append(
             (
                 i,
@@ -247,6 +248,8 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             "at",
             "actor",
             "reason",
+            "chain_prev",
+            "chain",
         ),
         HistoryEvidence: ("history_id", "evidence_id"),
     }

@@ -181,7 +181,9 @@ async def test_own_saves_are_not_reported_as_someone_elses(shipped, make_app):
         assert app.main.detail.notes[-1].body == "Mine"
 
 
-async def test_a_slow_change_check_is_never_stacked_or_cancelled(shipped, make_app, cli, monkeypatch):
+async def test_a_slow_change_check_is_never_stacked_or_cancelled(
+    shipped, make_app, cli, monkeypatch
+):
     """When one check for changes elsewhere takes longer than the polling interval, the next
     poll waits for it instead of starting a second query beside it, and the change still shows."""
     original = data.token
@@ -207,9 +209,7 @@ async def test_a_slow_change_check_is_never_stacked_or_cancelled(shipped, make_a
         await settle(pilot)
         app.main.go_to("OAI-2.3")
         await settle(pilot)
-        result = await asyncio.to_thread(
-            cli, "note", "add", "OAI-2.3", "Checked by the slow poll"
-        )
+        result = await asyncio.to_thread(cli, "note", "add", "OAI-2.3", "Checked by the slow poll")
         assert result.code == 0, result.err
         await wait_until(
             pilot,

@@ -110,6 +110,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "list": cmd_list,
         "show": cmd_show,
         "history": cmd_history,
+        "verify": cmd_verify,
         "status": cmd_status,
         "review": cmd_review,
         "evidence": cmd_evidence,
@@ -192,6 +193,7 @@ def cmd_check_links(args: argparse.Namespace) -> int:
     from mou_tracker.storage import engine as eng
 
     refs = [v.ref(r, "REF") for r in args.refs]
+    allow_private = args.allow_private_addresses or _env_switch(links.ALLOW_PRIVATE_ENV)
     engine = open_engine(args)
     with eng.read(engine) as session:
         query = select(Evidence.id, Evidence.url, Commitment.ref, Commitment.memorandum_id).join(
@@ -228,9 +230,19 @@ def cmd_check_links(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    if allow_private:
+        print(
+            "check-links: private, loopback and link-local addresses are allowed "
+            "(--allow-private-addresses or MOU_TRACKER_ALLOW_PRIVATE_URLS); for tests only",
+            file=sys.stderr,
+        )
     started = time.monotonic()
     results = links.fetch_all(
-        where, timeout=args.timeout, concurrency=args.concurrency, progress=progress
+        where,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        allow_private=allow_private,
+        progress=progress,
     )
     if progress:
         print(file=sys.stderr)
@@ -257,6 +269,16 @@ def cmd_check_links(args: argparse.Namespace) -> int:
     return 0
 
 
+def _env_switch(name: str) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off (or unset)."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise InvalidInput(name, f"expected 1 or 0, not {value!r}")
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     from mou_tracker.storage.migrate import SCHEMA_HEAD, migrate
 
@@ -276,6 +298,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     raw = eng.db_url_from_env(args.db)
     with eng.read(engine) as session:
         meta = {m.key: m.value for m in session.scalars(select(Meta))}
+        from mou_tracker.storage.tomlio import describe_syncs
+
+        syncs = describe_syncs(session)
         counts = {
             name: session.scalar(select(func.count()).select_from(model))
             for name, model in (
@@ -300,6 +325,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"schema:       {current_revision(engine) or 'unversioned'}")
     print(f"acting as:    {_actor(args)}")
     print("holds:        " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    print(f"syncs:        {syncs}")
     return 0
 
 
@@ -646,6 +672,19 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from mou_tracker.domain.chain import verify_history
+    from mou_tracker.storage import engine as eng
+
+    engine = open_engine(args)
+    with eng.read(engine) as session:
+        report = verify_history(session)
+    for problem in report.problems:
+        print(_printable(str(problem)))
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from mou_tracker.domain import service
     from mou_tracker.storage import engine as eng
@@ -940,8 +979,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not formats:
         raise InvalidInput("--format", "name at least one of md, html, json, csv")
     since = v.parse_date(args.since, "--since") if args.since else None
-    if since is not None:
+    report_date = v.parse_date(args.as_of, "--as-of") if args.as_of else None
+    # echo a date only when it was read from something other than its ISO form
+    if since is not None and args.since.strip() != since.isoformat():
         print(f"since: {since.isoformat()} (read from {args.since!r})", file=sys.stderr)
+    if report_date is not None and args.as_of.strip() != report_date.isoformat():
+        print(f"report date: {report_date.isoformat()} (read from {args.as_of!r})", file=sys.stderr)
     from mou_tracker.reports.export import export
     from mou_tracker.storage import engine as eng
 
@@ -953,6 +996,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             Path(args.out),
             formats=formats,
             since=since,
+            report_date=report_date,
             progress=progress,
             notice=lambda line: print(line, file=sys.stderr, flush=True),
         )

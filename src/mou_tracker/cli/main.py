@@ -21,6 +21,7 @@ COMMANDS = (
     "list",
     "show",
     "history",
+    "verify",
     "status",
     "review",
     "evidence",
@@ -122,6 +123,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p = add("history", help="the status history of one commitment")
     p.add_argument("ref", metavar="REF")
+    add(
+        "verify",
+        help="check every history's hash chain: report entries changed, removed or added "
+        "outside the tracker (exit 1 if any)",
+    )
 
     p = add(
         "status",
@@ -189,6 +195,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="comma-separated: md,html,json,csv",
     )
     p.add_argument("--since", metavar="DATE", help="digest of changes since DATE")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="report date: overdue reviews and stale evidence are judged on it (default today)",
+    )
 
     p = add("target", help="set or re-baseline a commitment's target date (history kept)")
     p.add_argument("ref", metavar="REF")
@@ -213,7 +224,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         type=_positive_float,
         default=10.0,
         metavar="S",
-        help="seconds per request (default 10)",
+        help="seconds per URL, for everything: connecting, every redirect and the whole page "
+        "(default 10)",
     )
     p.add_argument(
         "--concurrency",
@@ -221,6 +233,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         default=8,
         metavar="N",
         help="requests at once (default 8)",
+    )
+    p.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="also fetch loopback, private and link-local addresses (for tests against local "
+        "servers; never on a server; or MOU_TRACKER_ALLOW_PRIVATE_URLS=1)",
     )
 
     add("migrate", help="upgrade the database schema (SQLite: after a backup copy)")

@@ -176,6 +176,10 @@ class HistoryEntry(SQLModel, table=True):
     at: datetime = _ts(index=True)
     actor: str = Field(max_length=100)
     reason: str = Field(max_length=2000)
+    # The hash chain over the commitment's history (see ``mou_tracker.domain.chain``): the chain
+    # of the entry before this one, and sha256 of that plus this row. Derived: never in a dump.
+    chain_prev: str | None = Field(default=None, max_length=64)
+    chain: str | None = Field(default=None, max_length=64)
 
 
 class HistoryEvidence(SQLModel, table=True):
@@ -272,13 +276,142 @@ def append_only_ddl(dialect: str, table: str) -> list[str]:
     return []
 
 
+# Primary keys of the tables whose rows must never be replaced in place (SQLite's REPLACE
+# deletes the old row and inserts the new one, so no UPDATE trigger sees it).
+_PRIMARY_KEYS = {
+    "history": ("id",),
+    "history_evidence": ("history_id", "evidence_id"),
+    "evidence_revision": ("id",),
+    "note": ("id",),
+    "target_change": ("id",),
+    "link_check": ("id",),
+    "sync_run": ("id",),
+    "commitment": ("id",),
+    "evidence": ("id",),
+}
+
+# A commitment's status moves only with a history entry: the newest status entry of that
+# commitment (by time, then id) must already record the move to the new status.
+_NEWEST_STATUS = (
+    "(SELECT h.to_status FROM history h WHERE h.commitment_id = NEW.id AND h.kind = 'status' "
+    "ORDER BY h.at DESC, h.id DESC LIMIT 1)"
+)
+_CITED = "EXISTS (SELECT 1 FROM history_evidence he WHERE he.evidence_id = NEW.id)"
+_NEWEST_REVISION = (
+    "(SELECT r.changes FROM evidence_revision r WHERE r.evidence_id = NEW.id "
+    "ORDER BY r.id DESC LIMIT 1)"
+)
+STATUS_REFUSED = "commitment status changes only with a history entry"
+PUBLISHED_REFUSED = (
+    "the publication date of evidence cited by history changes only with a recorded correction"
+)
+
+
+def history_guard_ddl(dialect: str, table: str) -> list[str]:
+    """Triggers that keep the history from being replaced or bypassed (issue 20), for one table
+    (run with ``exec_driver_sql``, like :func:`append_only_ddl`).
+
+    * SQLite: a row is never replaced. A ``BEFORE INSERT`` trigger aborts when a row with the
+      new row's primary key exists, so ``INSERT OR REPLACE``/``REPLACE`` (which would delete the
+      old row without firing its DELETE trigger) and upserts are refused from any client, the
+      sqlite3 shell included. The tracker's own connections also turn ``recursive_triggers``
+      on (storage/engine.py).
+    * PostgreSQL: ``TRUNCATE`` of an append-only table is refused (row triggers never see it).
+      ``INSERT ... ON CONFLICT DO UPDATE`` already fires the UPDATE trigger.
+    * Both: ``commitment.status`` changes only when the newest status entry of the commitment's
+      history moves it to the new status; ``evidence.published`` of a record cited by history
+      changes only when the newest revision of that record lists the change of ``published``
+      from the old date to the new one (``changes`` holds ``{"field", "old", "new"}`` with dates
+      as ``YYYY-MM-DD`` and no date as ``""``), so the correction is on the record first.
+    """
+    keys = _PRIMARY_KEYS.get(table)
+    if keys is None:
+        return []
+    append_only = table not in ("commitment", "evidence")
+    statements: list[str] = []
+    if dialect == "sqlite":
+        same_key = " AND ".join(f"x.{k} = NEW.{k}" for k in keys)
+        statements.append(
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+            f"WHEN EXISTS (SELECT 1 FROM {table} x WHERE {same_key}) "
+            f"BEGIN SELECT RAISE(ABORT, '{table}: a row with this key exists and is never "
+            "replaced'); END"
+        )
+        if table == "commitment":
+            statements.append(
+                "CREATE TRIGGER IF NOT EXISTS commitment_status_needs_history "
+                "BEFORE UPDATE OF status ON commitment "
+                f"WHEN NEW.status IS NOT OLD.status AND NEW.status IS NOT {_NEWEST_STATUS} "
+                f"BEGIN SELECT RAISE(ABORT, '{STATUS_REFUSED}'); END"
+            )
+        if table == "evidence":
+            statements.append(
+                "CREATE TRIGGER IF NOT EXISTS evidence_published_needs_revision "
+                "BEFORE UPDATE OF published ON evidence "
+                f"WHEN NEW.published IS NOT OLD.published AND {_CITED} AND NOT EXISTS ("
+                f"SELECT 1 FROM json_each({_NEWEST_REVISION}) c "
+                "WHERE json_extract(c.value, '$.field') = 'published' "
+                "AND json_extract(c.value, '$.old') IS coalesce(OLD.published, '') "
+                "AND json_extract(c.value, '$.new') IS coalesce(NEW.published, '')) "
+                f"BEGIN SELECT RAISE(ABORT, '{PUBLISHED_REFUSED}'); END"
+            )
+        return statements
+    if dialect != "postgresql":
+        return []
+    if append_only:
+        statements += [
+            "CREATE OR REPLACE FUNCTION mou_no_truncate() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '%% is append-only: TRUNCATE refused', TG_TABLE_NAME; END $$ "
+            "LANGUAGE plpgsql",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION mou_no_truncate()",
+        ]
+    if table == "commitment":
+        statements += [
+            "CREATE OR REPLACE FUNCTION mou_status_needs_history() RETURNS trigger AS $$ "
+            f"BEGIN IF NEW.status IS DISTINCT FROM {_NEWEST_STATUS} THEN "
+            f"RAISE EXCEPTION '{STATUS_REFUSED} (%%)', NEW.ref; END IF; RETURN NEW; END $$ "
+            "LANGUAGE plpgsql",
+            "DROP TRIGGER IF EXISTS commitment_status_needs_history ON commitment",
+            "CREATE TRIGGER commitment_status_needs_history BEFORE UPDATE OF status ON commitment "
+            "FOR EACH ROW WHEN (NEW.status IS DISTINCT FROM OLD.status) "
+            "EXECUTE FUNCTION mou_status_needs_history()",
+        ]
+    if table == "evidence":
+        day = "coalesce(to_char({}.published, 'YYYY-MM-DD'), '')"
+        statements += [
+            "CREATE OR REPLACE FUNCTION mou_published_needs_revision() RETURNS trigger AS $$ "
+            f"BEGIN IF {_CITED} AND NOT EXISTS ("
+            f"SELECT 1 FROM json_array_elements({_NEWEST_REVISION}::json) c "
+            "WHERE c->>'field' = 'published' "
+            f"AND c->>'old' IS NOT DISTINCT FROM {day.format('OLD')} "
+            f"AND c->>'new' IS NOT DISTINCT FROM {day.format('NEW')}) THEN "
+            f"RAISE EXCEPTION '{PUBLISHED_REFUSED} (evidence #%%)', NEW.id; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql",
+            "DROP TRIGGER IF EXISTS evidence_published_needs_revision ON evidence",
+            "CREATE TRIGGER evidence_published_needs_revision BEFORE UPDATE OF published "
+            "ON evidence FOR EACH ROW WHEN (NEW.published IS DISTINCT FROM OLD.published) "
+            "EXECUTE FUNCTION mou_published_needs_revision()",
+        ]
+    return statements
+
+
+def _install_guards(target: Any, connection: Any, **_: Any) -> None:
+    for statement in history_guard_ddl(connection.dialect.name, target.name):
+        connection.exec_driver_sql(statement)
+
+
 def _install_triggers(target: Any, connection: Any, **_: Any) -> None:
     for statement in append_only_ddl(connection.dialect.name, target.name):
         connection.exec_driver_sql(statement)
+    _install_guards(target, connection)
 
 
 for _model in APPEND_ONLY:
     event.listen(_model.__table__, "after_create", _install_triggers)  # type: ignore[attr-defined]
+for _guarded in (Commitment, Evidence):
+    event.listen(_guarded.__table__, "after_create", _install_guards)  # type: ignore[union-attr]
 
 
 class Meta(SQLModel, table=True):
@@ -288,3 +421,33 @@ class Meta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=50)
     value: str = Field(max_length=2000)
+
+
+class SyncRun(SQLModel, table=True):
+    """Append-only: one sync that changed the database. The file's records name their own
+    authors (``added_by``, ``by``); this row names who loaded the file, when, and which file
+    (its name and SHA-256), so file-supplied history can always be traced to a person.
+
+    ``into_empty`` marks the sync that filled an empty database (the first seed, or a restore
+    from a dump). Such a run describes this copy of the data rather than the data itself, so
+    ``dump`` leaves it out; every other run is dumped and restored."""
+
+    __tablename__ = "sync_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts()
+    actor: str = Field(max_length=100)
+    file_name: str = Field(max_length=300)
+    file_sha256: str = Field(max_length=64)
+    added: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    kept: int = Field(default=0)
+    conflicts: int = Field(default=0)
+    into_empty: bool = Field(default=False)
+
+
+# Append-only like the tables in APPEND_ONLY. Not listed there: the table only exists from
+# migration 0006 on, so code that walks that tuple in an earlier migration must not meet it.
+event.listen(SyncRun, "before_update", _refuse)
+event.listen(SyncRun, "before_delete", _refuse)
+event.listen(SyncRun.__table__, "after_create", _install_triggers)  # type: ignore[attr-defined]

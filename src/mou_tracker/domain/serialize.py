@@ -12,7 +12,9 @@ def iso(value: date | datetime | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        # one format for every timestamp (UTC, whole seconds, Z), so pandas and csvkit read
+        # every row of a column as a datetime
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return value.isoformat()
 
 

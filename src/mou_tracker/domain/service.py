@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from mou_tracker.domain import chain
 from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import ConflictError, InvalidInput, NotFound, RuleViolation
 from mou_tracker.domain.models import (
@@ -181,6 +182,13 @@ def _bump_commitment(
     session.expire(commitment)
 
 
+def _history_entry(session: Session, evidence_ids: list[int], **columns: object) -> HistoryEntry:
+    """A new history row with its id and hash chain (:func:`mou_tracker.domain.chain.stamp`);
+    the caller adds it, then its history_evidence rows for ``evidence_ids``."""
+    (values,) = chain.stamp(session, [{**columns, "evidence_ids": evidence_ids}])
+    return HistoryEntry(**values)
+
+
 def _check_version(what: str, row: Commitment | Evidence, expected: int | None) -> int:
     if expected is not None and expected != row.version:
         raise ConflictError(what, row.updated_by, row.updated_at)
@@ -242,8 +250,10 @@ def change_status(
                 f"#{item.id} was published {item.published.isoformat()}, after the change "
                 f"({when.date().isoformat()})",
             )
-    entry = HistoryEntry(
-        commitment_id=commitment.id,  # type: ignore[arg-type]
+    entry = _history_entry(
+        session,
+        [item.id for item in cited if item.id is not None],
+        commitment_id=commitment.id,
         kind="status",
         from_status=commitment.status,
         to_status=status,
@@ -295,8 +305,10 @@ def record_review(
     day = reviewed_on or when.date()
     memorandum = session.get(Memorandum, commitment.memorandum_id)
     assert memorandum is not None
-    entry = HistoryEntry(
-        commitment_id=commitment.id,  # type: ignore[arg-type]
+    entry = _history_entry(
+        session,
+        [],
+        commitment_id=commitment.id,
         kind="review",
         from_status=commitment.status,
         to_status=commitment.status,
@@ -413,6 +425,17 @@ def edit_evidence(
         if clash is not None:
             raise RuleViolation("url", f"already recorded on this commitment as evidence #{clash}")
     when = v.aware_utc(at, "at") if at is not None else utcnow()
+    # The revision goes in first: the database lets the date of cited evidence move only when
+    # the newest revision records that move (a refused update rolls the revision back too).
+    revision = EvidenceRevision(
+        evidence_id=row.id,  # type: ignore[arg-type]
+        at=when,
+        by=actor,
+        reason=clean_reason,
+        changes=diff,
+    )
+    session.add(revision)
+    session.flush()
     result = session.execute(
         update(Evidence)
         .where(Evidence.id == row.id, Evidence.version == seen)
@@ -428,14 +451,6 @@ def edit_evidence(
             fresh.updated_at if fresh else None,
         )
     session.expire(row)
-    revision = EvidenceRevision(
-        evidence_id=row.id,  # type: ignore[arg-type]
-        at=when,
-        by=actor,
-        reason=clean_reason,
-        changes=diff,
-    )
-    session.add(revision)
     session.flush()
     return revision
 

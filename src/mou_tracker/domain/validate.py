@@ -193,7 +193,7 @@ def _parse_date(value: object, field: str) -> date:
     if isinstance(value, datetime):
         raise InvalidInput(field, "must be a date without a time")
     if isinstance(value, date):
-        return value
+        return in_year_range(value, field)
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(field, "is required (a date such as 2026-02-20 or '20 Feb 2026')")
     raw = value.strip()
@@ -201,9 +201,10 @@ def _parse_date(value: object, field: str) -> date:
         raise InvalidInput(field, f"{_shorten(raw)!r} is not a date")
     if _ISO_DATE.match(raw):
         try:
-            return date.fromisoformat(raw)
+            iso = date.fromisoformat(raw)
         except ValueError as exc:
             raise InvalidInput(field, f"no such date {raw!r} ({exc})") from None
+        return in_year_range(iso, field)
     from dateutil import parser as du
 
     try:
@@ -227,10 +228,21 @@ def _parse_date(value: object, field: str) -> date:
             f"{raw!r} is ambiguous ({first.date().isoformat()} or "
             f"{other_order.date().isoformat()}); write it as YYYY-MM-DD",
         )
-    result = first.date()
-    if not 1900 <= result.year <= 2200:
-        raise InvalidInput(field, f"{result.isoformat()} is outside the years 1900-2200")
-    return result
+    return in_year_range(first.date(), field)
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
+
+def in_year_range(value: date, field: str) -> date:
+    """The one range every date and timestamp must fall in, whichever way it arrives (a typed
+    date, a CSV cell, a TOML value): it keeps date arithmetic such as "last reviewed plus a
+    cadence" far from the year 9999 limit, and catches slips like 0202 for 2026."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InvalidInput(
+            field, f"{value.isoformat()} is outside the years {FIRST_YEAR}-{LAST_YEAR}"
+        )
+    return value
 
 
 def aware_utc(value: object, field: str) -> datetime:
@@ -249,6 +261,13 @@ def aware_utc(value: object, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(
             field, "must carry a UTC offset (e.g. ...T17:00:00Z); naive times are ambiguous"
+        )
+    # Checked before the conversion: moving 0001-01-01T00:00+01:00 to UTC overflows.
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InvalidInput(
+            field,
+            f"{value.isoformat().replace('+00:00', 'Z')} is outside the years "
+            f"{FIRST_YEAR}-{LAST_YEAR}",
         )
     return value.astimezone(UTC)
 

@@ -10,6 +10,7 @@ from typing import IO, Any
 
 from mou_tracker.domain.queries import CommitmentDetail, CommitmentRow
 from mou_tracker.domain.serialize import iso, memorandum_to_json
+from mou_tracker.links import publishable_url
 from mou_tracker.reports.markdown import page_path
 from mou_tracker.reports.model import Snapshot
 
@@ -121,6 +122,7 @@ class DataWriter:
                 "schema": JSON_SCHEMA,
                 "generator": "mou-tracker",
                 "as_of": iso(snap.as_of),
+                "report_date": iso(snap.report_date),
                 "parties": [
                     {"code": p.code, "name": p.name, "kind": p.kind}
                     for p in sorted(snap.parties.values(), key=lambda p: p.code)
@@ -261,7 +263,7 @@ class DataWriter:
                         "state": e.link.state,
                         "label": e.link.label,
                         "http_status": e.link.http_status,
-                        "final_url": e.link.final_url,
+                        "final_url": publishable_url(e.link.final_url),
                         "moved": e.link.moved,
                         "changed": e.link.changed,
                         "checked_at": iso(e.link.checked_at),

@@ -31,7 +31,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -59,12 +59,15 @@ def export(
     *,
     formats: Sequence[str] = FORMATS,
     since: date | None = None,
+    report_date: date | None = None,
     progress: Progress | None = None,
     notice: Notice | None = None,
     lock_wait: float | None = None,
 ) -> int:
     """Write the reports into ``out`` (replacing an earlier export there); return the number
-    of files written. ``notice`` is told (once) when another export holds the lock."""
+    of files written. ``report_date`` (default: today, UTC) dates the report: overdue reviews
+    and stale evidence are judged on it. ``notice`` is told (once) when another export holds
+    the lock."""
     chosen = tuple(f for f in FORMATS if f in formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not chosen:
@@ -80,7 +83,7 @@ def export(
         previous = _check_target(out)
         tmp = _make_dir(parent, f".{out.name}.new-")
         try:
-            count = _write_all(session, tmp, chosen, since, progress, previous)
+            count = _write_all(session, tmp, chosen, since, report_date, progress, previous)
             crashpoint("export:before-swap")
             _swap(tmp, out)
         finally:
@@ -264,10 +267,11 @@ def _write_all(
     root: Path,
     formats: tuple[str, ...],
     since: date | None,
+    report_date: date | None,
     progress: Progress | None,
     previous: Path | None,
 ) -> int:
-    snap = model.snapshot(session)
+    snap = model.snapshot(session, check_report_date(session, report_date, since))
     _check_page_names([r.ref for r in snap.rows])
     files = _Files(root, previous)
     total = len(snap.rows)
@@ -279,6 +283,7 @@ def _write_all(
     manifest = {
         "generator": GENERATOR,
         "as_of": iso(snap.as_of),
+        "report_date": iso(snap.report_date),
         "formats": list(formats),
         "renderer": html_report.RENDERER if "html" in formats else None,
         "files": dict(sorted(files.hashes.items())),
@@ -350,6 +355,27 @@ def _write_pages(
             if progress is not None:
                 progress(done, total)
         writer.close()
+
+
+def check_report_date(session: Session, report_date: date | None, since: date | None) -> date:
+    """The report date: today (UTC) unless given; never in the future, never before the latest
+    change the report shows; and ``--since`` must not be after it."""
+    today = datetime.now(UTC).date()
+    chosen = report_date or today
+    if chosen > today:
+        raise InvalidInput("--as-of", f"{chosen.isoformat()} is in the future (today is {today})")
+    latest = model.as_of(session)
+    if latest is not None and chosen < latest.date():
+        raise InvalidInput(
+            "--as-of",
+            f"{chosen.isoformat()} is before the latest recorded change "
+            f"({latest.date().isoformat()}); a report cannot be dated before what it shows",
+        )
+    if since is not None and since > chosen:
+        raise InvalidInput(
+            "--since", f"{since.isoformat()} is after the report date ({chosen.isoformat()})"
+        )
+    return chosen
 
 
 def _check_page_names(refs: Sequence[str]) -> None:

@@ -1,8 +1,9 @@
 """What the reports show, read from the database in a bounded number of queries.
 
-The reports are a pure function of the database: "as of" is the time of the latest recorded
-change (never the wall clock), and "today" for overdue reviews and stale evidence is that day.
-Internal notes are never read here except to count them.
+The reports are a pure function of the database and a report date. "As of" is the time of
+the latest recorded change; the report date (``export --as-of``, default today) is the day on
+which overdue reviews and stale evidence are judged, so a tracker nobody looks after does not
+look healthy for ever. Internal notes are never read here except to count them.
 """
 
 from __future__ import annotations
@@ -106,14 +107,23 @@ class Snapshot:
     official_text_changed: tuple[tuple[str, LinkState], ...]  # (memorandum slug, state)
     added_at: dict[str, datetime | None]  # ref -> when tracking began (None: since signing)
     attention_refs: dict[str, tuple[str, ...]]  # url needing attention -> refs citing it
+    report_date: date  # the day overdue reviews and stale evidence are judged on
 
     @property
     def today(self) -> date:
-        return self.as_of.date() if self.as_of else date(1970, 1, 1)
+        return self.report_date
+
+    @property
+    def quiet_days(self) -> int | None:
+        """Days from the latest recorded change to the report date."""
+        return (self.report_date - self.as_of.date()).days if self.as_of else None
 
 
-def snapshot(session: Session) -> Snapshot:
+def snapshot(session: Session, report_date: date | None = None) -> Snapshot:
+    """What the reports show; ``report_date`` defaults to the day of the latest change."""
     when = as_of(session)
+    if report_date is None:
+        report_date = when.date() if when else date(1970, 1, 1)
     memos = tuple(memoranda(session))
     parties = {p.code: Party_(p.code, p.name, p.kind) for p in session.scalars(select(Party))}
     rows = tuple(list_commitments(session, sort="position"))
@@ -155,6 +165,7 @@ def snapshot(session: Session) -> Snapshot:
         official_text_changed=tuple(official),
         added_at=added,
         attention_refs={url: tuple(refs) for url, refs in refs_of.items()},
+        report_date=report_date,
     )
 
 
@@ -334,7 +345,7 @@ def latest_evidence(session: Session, limit: int) -> list[LatestEvidence]:
 @dataclass(frozen=True)
 class Digest:
     start: date
-    end: datetime
+    end: date  # the report date, included
     status_changes: tuple[Event, ...]
     reviews: tuple[Event, ...]
     evidence: tuple[Event, ...]
@@ -345,12 +356,14 @@ class Digest:
 
 
 def digest(session: Session, snap: Snapshot, since: date | None) -> Digest | None:
-    """What changed from ``since`` (default: 30 days before "as of") up to "as of"."""
+    """What changed from ``since`` (default: 30 days before the report date) up to and
+    including the report date."""
     if snap.as_of is None:
         return None
     start_day = since if since is not None else snap.today - timedelta(days=DIGEST_DAYS)
     start = datetime.combine(start_day, time(0), UTC)
-    found = events(session, start, snap.as_of)
+    end = datetime.combine(snap.today + timedelta(days=1), time(0), UTC) - timedelta(microseconds=1)
+    found = events(session, start, end)
     oldest_first = sorted(found, key=lambda e: (e.at, e.ref, e.kind, e.text or ""))
     signed = {m.slug: m.signed for m in snap.memoranda}
     new = []
@@ -368,7 +381,7 @@ def digest(session: Session, snap: Snapshot, since: date | None) -> Digest | Non
     ]
     return Digest(
         start=start_day,
-        end=snap.as_of,
+        end=snap.today,
         status_changes=tuple(e for e in oldest_first if e.kind == "status"),
         reviews=tuple(e for e in oldest_first if e.kind == "review"),
         evidence=tuple(e for e in oldest_first if e.kind == "evidence"),

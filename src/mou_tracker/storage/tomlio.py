@@ -11,23 +11,41 @@ were synced from (``source_hash``), which gives a three-way comparison for every
 History and notes are append-only: entries missing from the database are appended when the
 file's history extends the database's; a history that diverges is reported, never rewritten.
 Nothing is ever deleted.
+
+What makes ``dump`` a backup (sync of a dump into an empty database gives the same exports):
+
+* an evidence record's ``id`` is a key used only when the record is created, and only if no
+  record in the database has that id already (otherwise the database gives it a new one, and
+  the sync says so); records are always matched by commitment and URL, never by id;
+* every target change is written, including the first setting (a ``retarget`` without
+  ``from``);
+* the link-check log, each snapshot as base64 of the stored compressed bytes;
+* the log of syncs (``sync_run``), except the run that filled an empty database: a restore
+  records its own, and dump -> sync -> dump stays byte-identical.
+
+Nothing in a file may be dated later than now (5 minutes of clock skew allowed): an entry from
+the future would sit at the end of an append-only history for good.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import tomli  # tomllib's own code, compiled: the same TOML, parsed 3x faster
 import tomli_w
-from sqlalchemy import insert, select, update
-from sqlmodel import Session
+from sqlalchemy import func, insert, select, text, update
+from sqlmodel import Session, col
 
+from mou_tracker.domain import chain
 from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput, TrackerError
 from mou_tracker.domain.models import (
@@ -36,10 +54,12 @@ from mou_tracker.domain.models import (
     EvidenceRevision,
     HistoryEntry,
     HistoryEvidence,
+    LinkCheck,
     Memorandum,
     Note,
     Owner,
     Party,
+    SyncRun,
     TargetChange,
 )
 from mou_tracker.domain.service import EvidenceInput
@@ -66,10 +86,37 @@ SCHEMA_VERSION = 1
 class _Checker:
     """Validates the parsed document; every error carries ``file:line: path.field``."""
 
-    def __init__(self, text: str, filename: str) -> None:
+    def __init__(self, text: str, filename: str, now: datetime | None = None) -> None:
         self.text = text
         self.filename = filename
         self._locator: Locator | None = None
+        self.now = now or datetime.now(UTC)
+        # The latest moment a file may record, and the latest day: a day that has begun
+        # somewhere on Earth (UTC+14) is not in the future for the person who wrote it.
+        self.latest = self.now + CLOCK_SKEW
+        self.latest_day = (self.latest + timedelta(hours=14)).date()
+
+    def when(self, value: Any, name: str) -> datetime:
+        """A TOML offset date-time that is not later than now."""
+        at = _toml_ts(value, name)
+        if at > self.latest:
+            raise InvalidInput(
+                name,
+                f"{_scalar(at)} is in the future (it is {_scalar(self.now.replace(microsecond=0))} "
+                f"now; clocks may differ by {_SKEW_WORDS}, no more)",
+            )
+        return at
+
+    def day(self, value: Any, name: str) -> date | None:
+        """An optional TOML date that is not later than today."""
+        day = _toml_date(required=False)(value, name)
+        if day is not None and day > self.latest_day:
+            raise InvalidInput(
+                name,
+                f"{day.isoformat()} is in the future (it is {_scalar(self.now.replace(microsecond=0))} "
+                "now, and that day has not begun in any time zone)",
+            )
+        return day
 
     @property
     def locator(self) -> Locator:
@@ -123,7 +170,7 @@ def _toml_date(required: bool = True) -> Any:
             return None
         if isinstance(value, datetime) or not isinstance(value, date):
             raise InvalidInput(name, "must be a TOML date like 2026-04-09 (no quotes, no time)")
-        return value
+        return v.in_year_range(value, name)
 
     return check
 
@@ -142,11 +189,42 @@ def _list(value: Any, name: str) -> list[Any]:
     return value
 
 
+def _count(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput(name, f"must be a whole number, 0 or more, got {value!r}")
+    return value
+
+
+def _raw_str(limit: int, required: bool = False) -> Any:
+    """Text recorded from elsewhere (a fetched page's title, an error message): kept as it
+    was, whatever characters it holds, but bounded."""
+
+    def check(value: Any, name: str) -> str | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str):
+            raise InvalidInput(name, f"must be text, got {type(value).__name__}")
+        if len(value) > limit:
+            raise InvalidInput(name, f"is {len(value)} characters long; the limit is {limit}")
+        return value
+
+    return check
+
+
+CLOCK_SKEW = timedelta(minutes=5)
+_SKEW_WORDS = "5 minutes"
+
+
 @dataclass
 class Document:
     parties: list[dict[str, Any]] = field(default_factory=list)
     memoranda: list[dict[str, Any]] = field(default_factory=list)
     commitments: list[dict[str, Any]] = field(default_factory=list)
+    link_checks: list[dict[str, Any]] = field(default_factory=list)
+    sync_runs: list[dict[str, Any]] = field(default_factory=list)
+    # Which file this is, for the sync_run row: its name and the SHA-256 of its bytes.
+    source_name: str = "commitments.toml"
+    source_sha256: str = ""
 
 
 def read_document(path: Path | str) -> Document:
@@ -162,7 +240,7 @@ def read_document(path: Path | str) -> Document:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput("FILE", f"{p.name} is not UTF-8 (byte {exc.start})") from None
-    return parse_document(text, p.name)
+    return parse_document(text, p.name, sha256=hashlib.sha256(raw).hexdigest())
 
 
 SYNC_FINGERPRINT = "sync_fingerprint"
@@ -172,8 +250,6 @@ def sync_fingerprint(session: Session, file_digest: str) -> str:
     """The file's hash and a fingerprint of the database after a sync. If neither has changed
     since, a sync of that file would change nothing and report nothing: ``sync`` can say so
     without parsing the file (seconds for a large one)."""
-    from sqlalchemy import func
-
     from mou_tracker.domain.queries import change_token
 
     extra = session.execute(
@@ -190,7 +266,15 @@ def sync_fingerprint(session: Session, file_digest: str) -> str:
     return hashlib.sha256(f"{file_digest}|{state}".encode()).hexdigest()
 
 
-def parse_document(text: str, filename: str = "commitments.toml") -> Document:
+def parse_document(
+    text: str,
+    filename: str = "commitments.toml",
+    *,
+    now: datetime | None = None,
+    sha256: str | None = None,
+) -> Document:
+    """Parse and validate ``text``. ``now`` (default: the clock) is what "not in the future"
+    is judged against; ``sha256`` is the file's digest (default: of ``text`` as UTF-8)."""
     try:
         data = tomli.loads(text)
     except tomli.TOMLDecodeError as exc:
@@ -201,11 +285,20 @@ def parse_document(text: str, filename: str = "commitments.toml") -> Document:
         where = f"{filename}:{match.group(1)}" if match else filename
         detail = message.split(" (at ")[0]
         raise InvalidInput(where, f"invalid TOML: {detail}") from None
-    return _validate(data, _Checker(text, filename))
+    doc = _validate(data, _Checker(text, filename, now))
+    doc.source_name = filename
+    doc.source_sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return doc
 
 
 def _validate(data: dict[str, Any], ck: _Checker) -> Document:
-    ck.table(data, (), "document", {"schema", "party", "memorandum", "commitment"}, {"schema"})
+    ck.table(
+        data,
+        (),
+        "document",
+        {"schema", "party", "memorandum", "commitment", "link_check", "sync_run"},
+        {"schema"},
+    )
     if data["schema"] != SCHEMA_VERSION or isinstance(data["schema"], bool):
         raise ck.fail(("schema",), "schema", f"must be {SCHEMA_VERSION}, got {data['schema']!r}")
     doc = Document()
@@ -296,6 +389,7 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
         )
 
     refs: set[str] = set()
+    evidence_ids: set[int] = set()
     c_keys = {
         "ref",
         "memorandum",
@@ -381,18 +475,20 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
             "review_cadence": None
             if raw.get("review_cadence") is None
             else ck.field(raw, "review_cadence", path, label, v.cadence),
-            "last_reviewed": ck.field(raw, "last_reviewed", path, label, _toml_date(False)),
+            "last_reviewed": ck.field(raw, "last_reviewed", path, label, ck.day),
             "target": ck.field(raw, "target", path, label, _toml_date(False)),
             "added_at": None
             if raw.get("added_at") is None
-            else ck.field(raw, "added_at", path, label, _toml_ts),
+            else ck.field(raw, "added_at", path, label, ck.when),
             "owners": sorted(owners, key=lambda o: o["party"]),
         }
-        commitment["evidence"] = _validate_evidence(raw, path, label, ck)
+        commitment["evidence"] = _validate_evidence(raw, path, label, ck, evidence_ids)
         commitment["history"] = _validate_history(raw, path, label, ck, commitment)
         commitment["notes"] = _validate_notes(raw, path, label, ck)
         commitment["retargets"] = _validate_retargets(raw, path, label, ck, commitment)
         doc.commitments.append(commitment)
+    doc.link_checks = _validate_link_checks(data, ck)
+    doc.sync_runs = _validate_sync_runs(data, ck)
     return doc
 
 
@@ -404,9 +500,14 @@ def _top(data: dict[str, Any], key: str, ck: _Checker) -> list[Any]:
 
 
 def _validate_evidence(
-    raw: dict[str, Any], path: tuple[Any, ...], label: str, ck: _Checker
+    raw: dict[str, Any],
+    path: tuple[Any, ...],
+    label: str,
+    ck: _Checker,
+    ids_seen: set[int],
 ) -> list[dict[str, Any]]:
     keys = {
+        "id",
         "url",
         "title",
         "publisher",
@@ -435,9 +536,19 @@ def _validate_evidence(
             keys,
             {"url", "title", "kind", "direction", "confidence", "added_by", "added_at"},
         )
-        published = item.get("published")
-        if published is not None:
-            ck.field(item, "published", epath, elabel, _toml_date())
+        ck.field(item, "published", epath, elabel, ck.day)
+        evidence_id = None
+        if "id" in item:
+            evidence_id = item["id"]
+            if isinstance(evidence_id, bool) or not isinstance(evidence_id, int):
+                raise ck.fail(epath + ("id",), f"{elabel}.id", "must be a whole number")
+            if not 1 <= evidence_id <= 2**31 - 1:
+                raise ck.fail(epath + ("id",), f"{elabel}.id", f"{evidence_id} is out of range")
+            if evidence_id in ids_seen:
+                raise ck.fail(
+                    epath + ("id",), f"{elabel}.id", f"evidence id {evidence_id} is listed twice"
+                )
+            ids_seen.add(evidence_id)
         try:
             ev = EvidenceInput.build(
                 **{
@@ -488,7 +599,7 @@ def _validate_evidence(
                 changes.append(dict(change))
             revisions.append(
                 {
-                    "at": ck.field(rev, "at", rpath, rlabel, _toml_ts),
+                    "at": ck.field(rev, "at", rpath, rlabel, ck.when),
                     "by": ck.field(rev, "by", rpath, rlabel, _str("actor")),
                     "reason": ck.field(rev, "reason", rpath, rlabel, _str("reason", True)),
                     "changes": changes,
@@ -498,8 +609,9 @@ def _validate_evidence(
             {
                 **ev.fields(),
                 "added_by": ck.field(item, "added_by", epath, elabel, _str("actor")),
-                "added_at": ck.field(item, "added_at", epath, elabel, _toml_ts),
+                "added_at": ck.field(item, "added_at", epath, elabel, ck.when),
                 "revisions": revisions,
+                "id": evidence_id,
             }
         )
     return result
@@ -533,7 +645,7 @@ def _validate_history(
                 f"{hlabel}.kind",
                 f"{kind!r} is not one of {', '.join(HISTORY_KINDS)}",
             )
-        at = ck.field(item, "at", hpath, hlabel, _toml_ts)
+        at = ck.field(item, "at", hpath, hlabel, ck.when)
         from_status = ck.field(item, "from", hpath, hlabel, lambda x, n: v.choice(x, n, STATUSES))
         to_status = ck.field(item, "to", hpath, hlabel, lambda x, n: v.choice(x, n, STATUSES))
         if from_status != previous_status:
@@ -603,6 +715,8 @@ def _validate_history(
 def _validate_retargets(
     raw: dict[str, Any], path: tuple[Any, ...], label: str, ck: _Checker, commitment: dict[str, Any]
 ) -> list[dict[str, Any]]:
+    """Target changes, oldest first. The first may leave out ``from``: it records who set the
+    first target (the commitment's ``target``), when and why; every later one re-baselines."""
     items = raw.get("retarget", [])
     if not isinstance(items, list):
         raise ck.fail(path + ("retarget",), f"{label}.retarget", "must be an array of tables")
@@ -610,48 +724,61 @@ def _validate_retargets(
         raise ck.fail(
             path + ("retarget", 0),
             f"{label}.retarget",
-            "re-baselines need an original `target` on the commitment",
+            "target changes need the original `target` on the commitment",
         )
     evidence = {e["url"]: e for e in commitment["evidence"]}
     result = []
     previous, previous_at = commitment["target"], None
+    keys = {"at", "by", "from", "to", "reason", "evidence"}
     for j, item in enumerate(items):
         rpath = path + ("retarget", j)
         rlabel = f"{label}.retarget[{j + 1}]"
+        first_setting = j == 0 and isinstance(item, dict) and "from" not in item
         ck.table(
             item,
             rpath,
             rlabel,
-            {"at", "by", "from", "to", "reason", "evidence"},
-            {"at", "by", "from", "to", "reason", "evidence"},
+            keys,
+            {"at", "by", "to", "reason"} if first_setting else keys,
         )
-        at = ck.field(item, "at", rpath, rlabel, _toml_ts)
-        old = ck.field(item, "from", rpath, rlabel, _toml_date())
+        at = ck.field(item, "at", rpath, rlabel, ck.when)
         new = ck.field(item, "to", rpath, rlabel, _toml_date())
-        if old != previous:
-            raise ck.fail(
-                rpath + ("from",),
-                f"{rlabel}.from",
-                f"is {old} but the target before this change is {previous}",
-            )
-        if new == old:
-            raise ck.fail(rpath + ("to",), f"{rlabel}.to", "equals from")
+        if first_setting:
+            old = None
+            if new != commitment["target"]:
+                raise ck.fail(
+                    rpath + ("to",),
+                    f"{rlabel}.to",
+                    f"is {new} but the first target set must be the commitment's target "
+                    f"({commitment['target']})",
+                )
+        else:
+            old = ck.field(item, "from", rpath, rlabel, _toml_date())
+            if old != previous:
+                raise ck.fail(
+                    rpath + ("from",),
+                    f"{rlabel}.from",
+                    f"is {old} but the target before this change is {previous}",
+                )
+            if new == old:
+                raise ck.fail(rpath + ("to",), f"{rlabel}.to", "equals from")
         if previous_at is not None and at < previous_at:
             raise ck.fail(rpath + ("at",), f"{rlabel}.at", "is earlier than the change before it")
-        url = item["evidence"]
-        if url not in evidence:
-            raise ck.fail(
-                rpath + ("evidence",),
-                f"{rlabel}.evidence",
-                f"{url!r} is not evidence of {commitment['ref']}",
-            )
-        published = evidence[url]["published"]
-        if published is None or published > at.date():
-            raise ck.fail(
-                rpath + ("evidence",),
-                f"{rlabel}.evidence",
-                f"{url!r} must be dated on or before this change",
-            )
+        url = item.get("evidence")  # required by ck.table except on a first setting
+        if url is not None:
+            if not isinstance(url, str) or url not in evidence:
+                raise ck.fail(
+                    rpath + ("evidence",),
+                    f"{rlabel}.evidence",
+                    f"{url!r} is not evidence of {commitment['ref']}",
+                )
+            published = evidence[url]["published"]
+            if published is None or published > at.date():
+                raise ck.fail(
+                    rpath + ("evidence",),
+                    f"{rlabel}.evidence",
+                    f"{url!r} must be dated on or before this change",
+                )
         result.append(
             {
                 "at": at,
@@ -685,12 +812,159 @@ def _validate_notes(
         )
         result.append(
             {
-                "at": ck.field(item, "at", npath, nlabel, _toml_ts),
+                "at": ck.field(item, "at", npath, nlabel, ck.when),
                 "author": ck.field(item, "author", npath, nlabel, _str("actor")),
                 "visibility": ck.field(
                     item, "visibility", npath, nlabel, lambda x, n: v.choice(x, n, VISIBILITIES)
                 ),
                 "body": ck.field(item, "body", npath, nlabel, _str("note", True)),
+            }
+        )
+    return result
+
+
+LINK_STATES = ("ok", "broken", "unreachable")
+_HEX64 = frozenset("0123456789abcdef")
+
+
+def _sha256_text(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 64 or not set(value) <= _HEX64:
+        raise InvalidInput(name, "must be a SHA-256 digest: 64 lower-case hex digits")
+    return value
+
+
+def _snapshot(value: Any, name: str, chars: int) -> bytes:
+    """The stored bytes back from base64, checked to hold the ``chars`` characters of text
+    they claim, without ever inflating more than that (a planted snapshot cannot balloon)."""
+    from mou_tracker.links import SNAPSHOT_CHARS
+
+    if not isinstance(value, str):
+        raise InvalidInput(name, "must be base64 text")
+    try:
+        stored = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(name, "is not valid base64") from None
+    if chars > SNAPSHOT_CHARS:
+        raise InvalidInput(name, f"claims {chars} characters; snapshots keep {SNAPSHOT_CHARS}")
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(stored, 4 * chars + 1)
+    except zlib.error:
+        raise InvalidInput(name, "is not a zlib-compressed snapshot") from None
+    try:
+        page = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        page = None
+    if len(raw) > 4 * chars or not inflater.eof or inflater.unused_data or page is None:
+        raise InvalidInput(name, f"does not hold the {chars} characters of text it claims")
+    if len(page) != chars:
+        raise InvalidInput(name, f"holds {len(page)} characters, not {chars}")
+    return stored
+
+
+def _validate_link_checks(data: dict[str, Any], ck: _Checker) -> list[dict[str, Any]]:
+    """``[[link_check]]``: the append-only log of fetched URLs, in the order it was recorded."""
+    keys = {
+        "url",
+        "checked_at",
+        "state",
+        "http_status",
+        "final_url",
+        "moved",
+        "changed",
+        "content_hash",
+        "page_title",
+        "error",
+        "snapshot",
+        "snapshot_chars",
+    }
+    result = []
+    seen: set[tuple[str, datetime]] = set()
+    for i, item in enumerate(_top(data, "link_check", ck)):
+        path = ("link_check", i)
+        label = f"link_check[{i + 1}]"
+        ck.table(item, path, label, keys, {"url", "checked_at", "state"})
+        url = ck.field(item, "url", path, label, _raw_str(v.MAX_URL, required=True))
+        checked_at = ck.field(item, "checked_at", path, label, ck.when)
+        if (url, checked_at) in seen:
+            raise ck.fail(path, label, f"{url} checked at {_scalar(checked_at)} is listed twice")
+        seen.add((url, checked_at))
+        status = item.get("http_status")
+        if status is not None and (
+            isinstance(status, bool) or not isinstance(status, int) or not 0 <= status <= 999
+        ):
+            raise ck.fail(path + ("http_status",), f"{label}.http_status", "must be 0-999")
+        flags = {}
+        for flag in ("moved", "changed"):
+            flags[flag] = item.get(flag, False)
+            if not isinstance(flags[flag], bool):
+                raise ck.fail(path + (flag,), f"{label}.{flag}", "must be true or false")
+        chars = None
+        snapshot = None
+        if "snapshot" in item or "snapshot_chars" in item:
+            if "snapshot" not in item or "snapshot_chars" not in item:
+                raise ck.fail(path, f"{label}.snapshot", "snapshot and snapshot_chars go together")
+            chars = ck.field(item, "snapshot_chars", path, label, _count)
+            snapshot = ck.field(
+                item, "snapshot", path, label, lambda x, n, c=chars: _snapshot(x, n, c)
+            )
+        result.append(
+            {
+                "url": url,
+                "checked_at": checked_at,
+                "state": ck.field(
+                    item, "state", path, label, lambda x, n: v.choice(x, n, LINK_STATES)
+                ),
+                "http_status": status,
+                "final_url": ck.field(item, "final_url", path, label, _raw_str(v.MAX_URL)),
+                "moved": flags["moved"],
+                "changed": flags["changed"],
+                "content_hash": ck.field(item, "content_hash", path, label, _sha256_text),
+                "page_title": ck.field(item, "page_title", path, label, _raw_str(300)),
+                "error": ck.field(item, "error", path, label, _raw_str(300)),
+                "snapshot": snapshot,
+                "snapshot_chars": chars,
+            }
+        )
+    return result
+
+
+def _optional_count(value: Any, name: str) -> int:
+    return 0 if value is None else _count(value, name)
+
+
+def _counts(value: Any, name: str) -> dict[str, int]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidInput(name, "must be an inline table like { evidence = 2 }")
+    for what, n in value.items():
+        if len(what) > 40:
+            raise InvalidInput(name, f"{what[:40]!r}… is not a kind of record")
+        _count(n, f"{name}.{what}")
+    return dict(value)
+
+
+def _validate_sync_runs(data: dict[str, Any], ck: _Checker) -> list[dict[str, Any]]:
+    """``[[sync_run]]``: who loaded which file into the database, when, and what it changed."""
+    keys = {"at", "by", "file", "sha256", "added", "updated", "kept", "conflicts"}
+    result = []
+    for i, item in enumerate(_top(data, "sync_run", ck)):
+        path = ("sync_run", i)
+        label = f"sync_run[{i + 1}]"
+        ck.table(item, path, label, keys, {"at", "by", "file", "sha256"})
+        result.append(
+            {
+                "at": ck.field(item, "at", path, label, ck.when),
+                "actor": ck.field(item, "by", path, label, _str("actor")),
+                "file_name": ck.field(item, "file", path, label, _raw_str(300, required=True)),
+                "file_sha256": ck.field(item, "sha256", path, label, _sha256_text),
+                "added": ck.field(item, "added", path, label, _counts),
+                "updated": ck.field(item, "updated", path, label, _counts),
+                "kept": ck.field(item, "kept", path, label, _optional_count),
+                "conflicts": ck.field(item, "conflicts", path, label, _optional_count),
             }
         )
     return result
@@ -705,6 +979,8 @@ class SyncReport:
     updated: Counter[str] = field(default_factory=Counter)
     kept: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    # Evidence created with a new id because the database already had the file's id.
+    renumbered: int = 0
 
     @property
     def changed(self) -> bool:
@@ -719,6 +995,11 @@ class SyncReport:
             parts.append(f"kept {len(self.kept)} newer database record(s)")
         if self.conflicts:
             parts.append(f"{len(self.conflicts)} conflict(s), database kept")
+        if self.renumbered:
+            parts.append(
+                f"{self.renumbered} new evidence record(s) got new ids "
+                "(their ids in the file were taken)"
+            )
         return "; ".join(parts) or "nothing changed"
 
 
@@ -785,6 +1066,10 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
     actor = v.required_text(actor, "actor (--as)", limit="actor")
     now = datetime.now(UTC)
     report = SyncReport()
+    into_empty = (
+        session.scalar(select(col(Party.id)).limit(1)) is None
+        and session.scalar(select(col(Memorandum.id)).limit(1)) is None
+    )
 
     # Parties.
     parties = {p.code: p for p in session.scalars(select(Party))}
@@ -978,18 +1263,6 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
             )
             if verdict == "file":
                 old = {k: getattr(row, k) for k in EVIDENCE_FIELDS}
-                session.execute(
-                    update(Evidence)
-                    .where(Evidence.id == row.id, Evidence.version == row.version)
-                    .values(
-                        source_hash=_hash(values),
-                        version=row.version + 1,
-                        updated_at=now,
-                        updated_by=actor,
-                        **values,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
                 session.add(
                     EvidenceRevision(
                         evidence_id=row.id,  # type: ignore[arg-type]
@@ -1003,6 +1276,19 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
                         ],
                     )
                 )
+                session.flush()  # the revision first: cited dates move only with one
+                session.execute(
+                    update(Evidence)
+                    .where(Evidence.id == row.id, Evidence.version == row.version)
+                    .values(
+                        source_hash=_hash(values),
+                        version=row.version + 1,
+                        updated_at=now,
+                        updated_by=actor,
+                        **values,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
                 report.updated["evidence"] += 1
             elif verdict == "db":
                 report.kept.append(f"evidence {item['ref']} {ev['url']}")
@@ -1011,12 +1297,9 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
                     f"evidence {item['ref']} {ev['url']}: the file and the database both changed it since the last sync"
                 )
     if new_evidence:
-        new_ids = session.scalars(
-            insert(Evidence)
-            .execution_options(render_nulls=True)
-            .returning(Evidence.id, sort_by_parameter_order=True),
-            new_evidence,
-        ).all()
+        new_ids, report.renumbered = _insert_evidence(
+            session, new_evidence, [ev["id"] for _index, ev in new_revisions]
+        )
         revision_rows = []
         for eid, (index, ev) in zip(new_ids, new_revisions, strict=True):
             evidence_db[(new_evidence[index]["commitment_id"], ev["url"])] = None  # type: ignore[assignment]
@@ -1072,18 +1355,22 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
             insert(HistoryEntry)
             .execution_options(render_nulls=True)
             .returning(HistoryEntry.id, sort_by_parameter_order=True),
-            [
-                {
-                    "commitment_id": cid,
-                    "kind": e["kind"],
-                    "from_status": e["from"],
-                    "to_status": e["to"],
-                    "at": e["at"],
-                    "actor": e["by"],
-                    "reason": e["reason"],
-                }
-                for cid, e in appended
-            ],
+            chain.stamp(  # ids and the hash chain; the citations are part of the chain
+                session,
+                [
+                    {
+                        "commitment_id": cid,
+                        "kind": e["kind"],
+                        "from_status": e["from"],
+                        "to_status": e["to"],
+                        "at": e["at"],
+                        "actor": e["by"],
+                        "reason": e["reason"],
+                        "evidence_ids": [evidence_ids[(cid, url)] for url in e["evidence"]],
+                    }
+                    for cid, e in appended
+                ],
+            ),
         ).all()
         links = [
             {"history_id": hid, "evidence_id": evidence_ids[(cid, url)]}
@@ -1137,8 +1424,126 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
     if new_notes:
         session.execute(_bulk(Note), new_notes)
         report.added["notes"] += len(new_notes)
+    _sync_link_checks(session, doc, report)
+    _sync_runs(session, doc, report)
     session.flush()
+    if report.changed:
+        session.add(
+            SyncRun(
+                at=now,
+                actor=actor,
+                file_name=doc.source_name[:300],
+                file_sha256=doc.source_sha256,
+                added={what: n for what, n in sorted(report.added.items()) if n},
+                updated={what: n for what, n in sorted(report.updated.items()) if n},
+                kept=len(report.kept),
+                conflicts=len(report.conflicts),
+                into_empty=into_empty,
+            )
+        )
+        session.flush()
     return report
+
+
+def describe_syncs(session: Session) -> str:
+    """One line for ``mou-tracker info``: how many syncs changed this database, and the last."""
+    count = session.scalar(select(func.count()).select_from(SyncRun)) or 0
+    last = session.scalars(select(SyncRun).order_by(col(SyncRun.id).desc()).limit(1)).first()
+    if last is None:
+        return "none recorded"
+    what = [f"added {n} {k}" for k, n in sorted(last.added.items())]
+    what += [f"updated {n} {k}" for k, n in sorted(last.updated.items())]
+    name = "".join(c if c.isprintable() else "?" for c in last.file_name)
+    when = _scalar(last.at.replace(microsecond=0))
+    return (
+        f"{count} recorded; the last at {when} by {last.actor} from {name} "
+        f"(sha256 {last.file_sha256[:12]}): {', '.join(what)}"
+    )
+
+
+def _sync_link_checks(session: Session, doc: Document, report: SyncReport) -> None:
+    """The link-check log is append-only: a check in the file that the database lacks is
+    added; one it has (same URL and time) with other values is a conflict."""
+    if not doc.link_checks:
+        return
+    fields = tuple(k for k in doc.link_checks[0] if k not in ("url", "checked_at"))
+    urls = sorted({c["url"] for c in doc.link_checks})
+    known: dict[tuple[str, datetime], tuple[Any, ...]] = {}
+    for start in range(0, len(urls), 5000):
+        chunk = urls[start : start + 5000]
+        for row in session.scalars(select(LinkCheck).where(col(LinkCheck.url).in_(chunk))):
+            stored = {k: getattr(row, k) for k in fields}
+            if stored["snapshot"] is not None:
+                stored["snapshot"] = bytes(stored["snapshot"])
+            known[(row.url, row.checked_at)] = tuple(stored[k] for k in fields)
+    new = []
+    for check in doc.link_checks:
+        key = (check["url"], check["checked_at"])
+        values = tuple(check[k] for k in fields)
+        if key not in known:
+            known[key] = values
+            new.append(check)
+        elif known[key] != values:
+            report.conflicts.append(
+                f"link check of {check['url']} at {_scalar(check['checked_at'])}: the file and "
+                "the database disagree; database kept"
+            )
+    if new:
+        session.execute(_bulk(LinkCheck), new)
+        report.added["link checks"] += len(new)
+
+
+def _sync_runs(session: Session, doc: Document, report: SyncReport) -> None:
+    """Runs recorded in the file (a dump) that the database lacks are added, as notes are."""
+    if not doc.sync_runs:
+        return
+    known = {(r.at, r.actor, r.file_name, r.file_sha256) for r in session.scalars(select(SyncRun))}
+    new = []
+    for run in doc.sync_runs:
+        key = (run["at"], run["actor"], run["file_name"], run["file_sha256"])
+        if key not in known:
+            known.add(key)
+            new.append({**run, "into_empty": False})
+    if new:
+        session.execute(_bulk(SyncRun), new)
+        report.added["sync runs"] += len(new)
+
+
+def _insert_evidence(
+    session: Session, rows: list[dict[str, Any]], wanted: list[int | None]
+) -> tuple[list[int], int]:
+    """Insert new evidence; return the ids (in the order of ``rows``) and how many rows could
+    not keep the id the file gave them because the database already has a record with it."""
+    requested = sorted({i for i in wanted if i is not None})
+    taken: set[int] = set()
+    for start in range(0, len(requested), 5000):
+        chunk = requested[start : start + 5000]
+        taken.update(session.scalars(select(col(Evidence.id)).where(col(Evidence.id).in_(chunk))))
+    ids: list[int | None] = [i if i is not None and i not in taken else None for i in wanted]
+    fixed = [{**row, "id": i} for row, i in zip(rows, ids, strict=True) if i is not None]
+    if fixed:
+        session.execute(_bulk(Evidence), fixed)
+        if session.get_bind().dialect.name == "postgresql":
+            # The serial sequence knows nothing of ids given explicitly: move it past them, or
+            # the next record added would collide with a restored one.
+            session.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('evidence', 'id'), "
+                    "(SELECT max(id) FROM evidence))"
+                )
+            )
+    free = [n for n, i in enumerate(ids) if i is None]
+    if free:
+        assigned = session.scalars(
+            insert(Evidence)
+            .execution_options(render_nulls=True)
+            .returning(col(Evidence.id), sort_by_parameter_order=True),
+            [rows[n] for n in free],
+        ).all()
+        for n, eid in zip(free, assigned, strict=True):
+            ids[n] = eid
+    renumbered = sum(1 for i in wanted if i is not None and i in taken)
+    return [i for i in ids if i is not None], renumbered
 
 
 def _sync_retargets(
@@ -1167,6 +1572,9 @@ def _sync_retargets(
     for item in doc.commitments:
         cid = ids_by_ref[item["ref"]]
         ours, theirs = item["retargets"], in_db.get(cid, [])
+        if ours and ours[0]["from"] is not None and theirs and theirs[0]["from"] is None:
+            # A file written before dumps kept the first setting: compare the re-baselines.
+            theirs = theirs[1:]
         if ours == theirs[: len(ours)]:
             continue
         if theirs != ours[: len(theirs)]:
@@ -1185,7 +1593,9 @@ def _sync_retargets(
                     "old_target": e["from"],
                     "new_target": e["to"],
                     "reason": e["reason"],
-                    "evidence_id": evidence_ids[(cid, e["evidence"])],
+                    "evidence_id": None
+                    if e["evidence"] is None
+                    else evidence_ids[(cid, e["evidence"])],
                 }
                 for e in extra
             ],
@@ -1279,8 +1689,9 @@ def _plain(value: Any) -> str:
 
 DUMP_HEADER = """\
 # mou-tracker dump: the whole database as commitments.toml (schema 1, docs/commitments-schema.md).
-# `mou-tracker sync FILE` into an empty database restores it. Internal notes are included and
-# marked visibility = "internal": treat this file as internal.
+# `mou-tracker sync FILE` into an empty database restores it, evidence ids, target changes,
+# link checks with their page snapshots and the log of syncs included. Internal notes are
+# included and marked visibility = "internal": treat this file as internal.
 """
 
 
@@ -1312,7 +1723,17 @@ def _emit(lines: list[str], key: str, value: Any) -> None:
             lines.append(f"    {{ {pairs} }},")
         lines.append("]")
         return
+    if isinstance(value, dict):  # an inline table, never a [key] section
+        pairs = ", ".join(f"{_key(k)} = {_scalar(x)}" for k, x in value.items())
+        lines.append(f"{key} = {{ {pairs} }}" if pairs else f"{key} = {{}}")
+        return
     lines.append(tomli_w.dumps({key: value}, multiline_strings=True).rstrip("\n"))
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare when it can be, else quoted."""
+    bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return name if bare else _scalar(name)
 
 
 def dump_document(session: Session) -> str:
@@ -1362,6 +1783,7 @@ def dump_document(session: Session) -> str:
         for e in d.evidence:
             lines.append("[[commitment.evidence]]")
             for key in (
+                "id",
                 "url",
                 "title",
                 "publisher",
@@ -1395,8 +1817,7 @@ def dump_document(session: Session) -> str:
             _emit(lines, "evidence", sorted(h.evidence_urls))
             lines.append("")
         for t in d.targets:
-            if t.old_target is None:
-                continue  # the first target set is the commitment's `target`
+            # The first setting has no `from`; its `to` is the commitment's `target`.
             lines.append("[[commitment.retarget]]")
             _emit(lines, "at", t.at)
             _emit(lines, "by", t.by)
@@ -1412,4 +1833,48 @@ def dump_document(session: Session) -> str:
             _emit(lines, "visibility", n.visibility)
             _emit(lines, "body", n.body)
             lines.append("")
+    _dump_link_checks(session, lines)
+    _dump_sync_runs(session, lines)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _dump_link_checks(session: Session, lines: list[str]) -> None:
+    """The link-check log in the order it was recorded (the latest check of a URL is the one
+    with the highest id, so a restore must insert them in this order)."""
+    query = select(LinkCheck.__table__).order_by(col(LinkCheck.id))  # type: ignore[attr-defined]
+    for c in session.execute(query):
+        lines.append("[[link_check]]")
+        _emit(lines, "url", c.url)
+        _emit(lines, "checked_at", c.checked_at)
+        _emit(lines, "state", c.state)
+        _emit(lines, "http_status", c.http_status)
+        _emit(lines, "final_url", c.final_url)
+        if c.moved:
+            _emit(lines, "moved", True)
+        if c.changed:
+            _emit(lines, "changed", True)
+        _emit(lines, "content_hash", c.content_hash)
+        _emit(lines, "page_title", c.page_title)
+        _emit(lines, "error", c.error)
+        if c.snapshot is not None:
+            _emit(lines, "snapshot_chars", c.snapshot_chars)
+            lines.append(f'snapshot = "{base64.b64encode(bytes(c.snapshot)).decode("ascii")}"')
+        lines.append("")
+
+
+def _dump_sync_runs(session: Session, lines: list[str]) -> None:
+    """Every recorded sync except those that filled an empty database (see :class:`SyncRun`)."""
+    query = select(SyncRun).where(col(SyncRun.into_empty).is_(False)).order_by(col(SyncRun.id))
+    for r in session.scalars(query):
+        lines.append("[[sync_run]]")
+        _emit(lines, "at", r.at)
+        _emit(lines, "by", r.actor)
+        _emit(lines, "file", r.file_name)
+        _emit(lines, "sha256", r.file_sha256)
+        _emit(lines, "added", dict(sorted(r.added.items())))
+        _emit(lines, "updated", dict(sorted(r.updated.items())))
+        if r.kept:
+            _emit(lines, "kept", r.kept)
+        if r.conflicts:
+            _emit(lines, "conflicts", r.conflicts)
+        lines.append("")
