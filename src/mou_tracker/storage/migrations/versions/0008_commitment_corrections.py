@@ -1,0 +1,21 @@
+"""A public corrections log for commitments (issue 14; filled in below).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-27 18:05:01
+"""
+
+from __future__ import annotations
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
