@@ -12,7 +12,9 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,6 +25,20 @@ DATA = Path(__file__).resolve().parent / "data"
 MINI = DATA / "mini.toml"
 SHIPPED = ROOT / "commitments.toml"
 PG_ENV = "MOU_TRACKER_TEST_PG"
+
+
+@contextmanager
+def frozen_clock(when: datetime) -> Iterator[None]:
+    """Run the block with the tracker's clock (``mou_tracker.domain.clock.now``) at ``when``:
+    changes made inside are recorded then, and "the future" is judged from then."""
+    from mou_tracker.domain import clock
+
+    real = clock.now
+    clock.now = lambda: when  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        clock.now = real  # type: ignore[assignment]
 
 
 def _pg_base() -> str | None:
@@ -55,6 +71,28 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if base.startswith("postgresql://"):
         base = "postgresql+psycopg://" + base.split("://", 1)[1]
     schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second fresh, empty database on the same backend as ``db_url``."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'restored.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    base = _pg_base()
+    assert base is not None
+    base = "postgresql+psycopg://" + base.split("://", 1)[1]
+    schema = f"r_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

@@ -252,6 +252,8 @@ CASES = [
     ("actor-empty", lambda h: ["--as", "", "note", "add", "T-1", "hello"], "actor"),
     ("actor-control", lambda h: ["--as", "bob\x07", "note", "add", "T-1", "hello"], "actor"),
     ("db-unsupported", lambda h: ["--db", "mysql://x/y", "list"], "--db"),
+    ("dump-into-a-directory", lambda h: ["dump", str(h)], "FILE"),
+    ("evidence-id-too-large", lambda h: ["evidence", "show", "1" + "0" * 30], "id"),
     # an unset shell variable (--db "$DB") must not fall through to the personal default
     ("db-empty", lambda h: ["--db", "", "note", "add", "T-1", "hello"], "--db"),
     (
@@ -264,6 +266,41 @@ CASES = [
         "'url' appears more than once",
     ),
     ("review-bad-date", lambda h: ["review", "T-1", "--note", "n", "--on", "yesterday"], "--on"),
+    # issue 12: what cannot be true (a date not yet begun anywhere, a short year, out of order)
+    (
+        "date-future",
+        lambda h: EV + ["https://ok.example.org/", "--title", "t", "--published", "2100-01-01"],
+        "published: 2100-01-01 is in the future",
+    ),
+    (
+        "date-short-year",
+        lambda h: EV + ["https://ok.example.org/", "--title", "t", "--published", "26-4-9"],
+        "published: '26-4-9' has no four-digit year",
+    ),
+    (
+        "edit-date-future",
+        lambda h: ["evidence", "edit", "2", "--published", "20991231", "--reason", "r"],
+        "published: 2099-12-31 is in the future",
+    ),
+    (
+        "import-date-future",
+        lambda h: [
+            "evidence",
+            "import",
+            _csv(h, HEADER + GOOD_ROW + "T-2,https://ok.example.org/2,Later,,2100-01-01,,,,,\n"),
+        ],
+        "row 3: published: 2100-01-01 is in the future",
+    ),
+    (
+        "review-on-future",
+        lambda h: ["review", "T-1", "--note", "n", "--on", "2100-01-01"],
+        "--on): 2100-01-01 is in the future",
+    ),
+    (
+        "review-before-last",
+        lambda h: ["review", "T-1", "--note", "n", "--on", "2025-05-31"],
+        "--on): 2025-05-31 is before the last review of T-1 (2025-06-01)",
+    ),
     (
         "export-bad-since",
         lambda h: ["export", "--out", str(h / "out"), "--since", "Clause 12"],

@@ -207,7 +207,8 @@ def test_status_replaced_with_the_whole_commitment_row_is_refused(busy):
                 "INSERT OR REPLACE INTO commitment SELECT id, memorandum_id, ref, position,"
                 " section, origin, title, summary, source_url, text_basis, theme, strength, 'met',"
                 " status_changed_at, review_cadence, last_reviewed, next_review, target,"
-                " original_target, added_at, source_hash, version, updated_at, updated_by"
+                " original_target, added_at, restates, source_hash, version, updated_at,"
+                " updated_by"
                 " FROM commitment WHERE ref = 'T-2'"
             )
     assert _status(busy, "T-2") == "stalled"
@@ -361,7 +362,8 @@ def test_sync_that_extends_a_history_continues_its_chain(busy, db_url, capsys):
 
 
 def test_history_is_recorded_in_order(busy):
-    with pytest.raises(RuleViolation, match="before the latest history entry"):
+    # a review dated before the last one is refused (issue 12), as is any entry out of order
+    with pytest.raises(RuleViolation, match="before the last review|before the latest history"):
         run_write(
             busy,
             lambda s: service.record_review(s, "T-2", actor="x", note="late", at=T0),

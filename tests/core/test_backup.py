@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import uuid
 import zlib
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, select, text
-from tests.conftest import MINI, SHIPPED, _pg_base, sync_file
+from sqlalchemy import select, text
+from tests.conftest import MINI, SHIPPED, sync_file
 
 from mou_tracker import links
 from mou_tracker.domain import service
@@ -39,26 +36,6 @@ from mou_tracker.storage.tomlio import (
 )
 
 MINI_TEXT = MINI.read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
-    """A second fresh, empty database on the same backend as ``db_url``."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    base = _pg_base()
-    assert base is not None
-    base = "postgresql+psycopg://" + base.split("://", 1)[1]
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def _dump(engine) -> str:

@@ -135,6 +135,28 @@ def test_a_migration_killed_during_its_backup_leaves_no_false_backup(cli, tmp_pa
         assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
+def test_migrate_refuses_a_schema_newer_than_it_knows(cli, tmp_path):
+    url = _unversioned_sqlite(tmp_path / "new.db")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('0099')"))
+    engine.dispose()
+    result = cli("--db", url, "migrate", db=False)
+    assert result.code == 1 and len(result.err.strip().splitlines()) == 1, result.err
+    assert "newer than this mou-tracker knows" in result.err and "unexpected" not in result.err
+    assert list(tmp_path.glob("new.db.backup-*")) == []  # refused before any backup
+
+
+def test_a_dump_file_is_private_to_its_owner(mini_cli):
+    import stat
+
+    target = mini_cli.home / "backup.toml"
+    result = mini_cli("dump", str(target))
+    assert result.code == 0, result.err
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it holds the internal notes
+
+
 def test_an_old_shared_database_is_not_upgraded_behind_anyones_back(db_url):
     engine = make_engine(db_url)
     _load_baseline(engine)

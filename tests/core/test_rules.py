@@ -421,3 +421,304 @@ def test_review_keeps_status_and_moves_next_review(mini):
     assert d.status == "in_progress"
     assert d.history[-1].kind == "review" and d.history[-1].reason == "checked"
     assert (d.last_reviewed, d.next_review) == (date(2026, 1, 31), date(2026, 4, 30))
+
+
+# Issue 12, item 4: what cannot be true is refused, naming the field. The clock is injected
+# (mou_tracker.domain.clock.now, which every "now" in the domain reads), never slept.
+
+NOON = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock_at(monkeypatch):
+    """Set the tracker's clock: ``clock_at(when)``."""
+    from mou_tracker.domain import clock
+
+    def set_to(when: datetime) -> datetime:
+        monkeypatch.setattr(clock, "now", lambda: when)
+        return when
+
+    return set_to
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("20260409", date(2026, 4, 9)),
+        ("20240229", date(2024, 2, 29)),
+        (" 19000101 ", date(1900, 1, 1)),
+    ],
+)
+def test_iso_basic_dates_are_read_as_dates(raw, expected):
+    from mou_tracker.domain.validate import parse_date
+
+    assert parse_date(raw, "published") == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("20261301", "published: no such date '20261301' (month must be in 1..12)"),
+        ("20250229", "published: no such date '20250229' (day is out of range for month)"),
+        ("00260409", "published: 0026-04-09 is outside the years 1900-2200"),
+        ("0026-04-09", "published: 0026-04-09 is outside the years 1900-2200"),
+        ("9 Apr 0026", "published: '9 Apr 0026': the year 0026 is before 1900"),
+        (
+            "26-4-9",
+            "published: '26-4-9' has no four-digit year; write the year in full, as YYYY-MM-DD",
+        ),
+        (
+            "9 Apr 26",
+            "published: '9 Apr 26' has no four-digit year; write the year in full, as YYYY-MM-DD",
+        ),
+        (
+            "April 9, 26",
+            "published: 'April 9, 26' has no four-digit year; write the year in full, as YYYY-MM-DD",
+        ),
+        (
+            "99-12-31",
+            "published: '99-12-31' has no four-digit year; write the year in full, as YYYY-MM-DD",
+        ),
+        (
+            "260409",
+            "published: '260409' has no four-digit year; write the year in full, as YYYY-MM-DD",
+        ),
+    ],
+)
+def test_short_and_early_years_are_refused_not_guessed(raw, message):
+    """python-dateutil reads '26-4-9' as 2009-04-26 and '9 Apr 0026' as 2026-04-09."""
+    from mou_tracker.domain.validate import parse_date
+
+    with pytest.raises(InvalidInput) as info:
+        parse_date(raw, "published")
+    assert str(info.value) == message
+
+
+def test_a_publication_date_may_be_today_anywhere_on_earth_but_no_later():
+    """One rule for "today": the date in UTC+14, where each day begins first."""
+    from mou_tracker.domain.validate import latest_day, publication_date
+
+    early = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)  # 19:00 on the 27th in UTC+14
+    assert latest_day(early) == date(2026, 11, 27)
+    assert latest_day(NOON) == date(2026, 11, 28)  # 02:00 on the 28th in UTC+14
+    assert publication_date("28 Nov 2026", "published", now=NOON) == date(2026, 11, 28)
+    with pytest.raises(InvalidInput) as info:
+        publication_date("2026-11-28", "published", now=early)
+    assert str(info.value) == (
+        "published: 2026-11-28 is in the future (today is 2026-11-27 in UTC, and no time zone "
+        "has reached 2026-11-28 yet)"
+    )
+    with pytest.raises(InvalidInput) as info:
+        publication_date("2027-06-01", "published", now=NOON)
+    assert str(info.value) == (
+        "published: 2027-06-01 is in the future (today is 2026-11-27 in UTC, and no time zone "
+        "has reached 2027-06-01 yet)"
+    )
+
+
+def test_future_publication_dates_are_refused_on_every_domain_path(mini, clock_at):
+    clock_at(NOON)
+    future = "2026-11-29"
+    with pytest.raises(InvalidInput, match=r"^published: 2026-11-29 is in the future"):
+        service.EvidenceInput.build(url="https://a.example.org/1", title="t", published=future)
+    # an EvidenceInput made without build() is checked when it is added
+    direct = service.EvidenceInput(
+        url="https://a.example.org/1", title="t", published=date(2026, 11, 29)
+    )
+    with pytest.raises(InvalidInput, match=r"^published: 2026-11-29 is in the future"):
+        run_write(mini, lambda s: service.add_evidence(s, "T-2", direct, actor="a"))
+    rows = [
+        (
+            2,
+            {
+                "ref": "T-2",
+                "url": "https://a.example.org/2",
+                "title": "ok",
+                "published": "2026-11-27",
+            },
+        ),
+        (3, {"ref": "T-2", "url": "https://a.example.org/3", "title": "t", "published": future}),
+    ]
+    with pytest.raises(InvalidInput) as info:
+        run_write(mini, lambda s: service.import_evidence(s, rows, actor="a", source="links.csv"))
+    assert str(info.value).startswith(
+        "links.csv row 3: published: 2026-11-29 is in the future (today is 2026-11-27 in UTC"
+    )
+    with pytest.raises(InvalidInput, match=r"^published: 2026-11-29 is in the future"):
+        run_write(
+            mini,
+            lambda s: service.edit_evidence(s, 2, {"published": future}, actor="a", reason="r"),
+        )
+    d = _detail(mini, "T-2")
+    assert d.evidence == () and _detail(mini, "T-1").evidence[1].published is None
+    # the last day begun somewhere on Earth is accepted
+    assert _add(mini, published="2026-11-28").published == date(2026, 11, 28)
+
+
+def _write_at(name: str, at: datetime):
+    """Each service function that records a change, called with the effective time ``at``."""
+    ev = service.EvidenceInput.build(url="https://b.example.org/1", title="t")
+    return {
+        "change_status": lambda s: service.change_status(
+            s, "T-2", "not_started", actor="a", reason="r", at=at
+        ),
+        "record_review": lambda s: service.record_review(s, "T-2", actor="a", note="n", at=at),
+        "set_target": lambda s: service.set_target(
+            s, "T-2", date(2027, 1, 1), actor="a", reason="r", at=at
+        ),
+        "add_note": lambda s: service.add_note(s, "T-2", "body", actor="a", at=at),
+        "edit_evidence": lambda s: service.edit_evidence(
+            s, 2, {"title": "New"}, actor="a", reason="r", at=at
+        ),
+        "add_evidence": lambda s: service.add_evidence(s, "T-2", ev, actor="a", at=at),
+        "import_evidence": lambda s: service.import_evidence(
+            s,
+            [(2, {"ref": "T-2", "url": "https://b.example.org/2", "title": "t"})],
+            actor="a",
+            at=at,
+        ),
+    }[name]
+
+
+WRITES = [
+    "change_status",
+    "record_review",
+    "set_target",
+    "add_note",
+    "edit_evidence",
+    "add_evidence",
+    "import_evidence",
+]
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_an_effective_time_in_the_future_is_refused(mini, clock_at, name):
+    from datetime import timedelta
+
+    from mou_tracker.storage.tomlio import dump_document
+
+    clock_at(NOON)
+    with read(mini) as s:
+        before = dump_document(s)
+    with pytest.raises(InvalidInput) as info:
+        run_write(mini, _write_at(name, NOON + timedelta(minutes=5, seconds=1)))
+    assert str(info.value) == (
+        "at: 2026-11-27T12:05:01Z is in the future (it is 2026-11-27T12:00:00Z now; clocks may "
+        "differ by 5 minutes, no more)"
+    )
+    with read(mini) as s:
+        assert dump_document(s) == before
+    run_write(mini, _write_at(name, NOON + timedelta(minutes=5)))  # the skew allowed
+
+
+def test_a_review_date_in_the_future_is_refused(mini, clock_at):
+    clock_at(datetime(2026, 11, 27, 5, 0, tzinfo=UTC))
+    with pytest.raises(InvalidInput) as info:
+        run_write(
+            mini,
+            lambda s: service.record_review(
+                s, "T-1", actor="a", note="n", reviewed_on=date(2026, 11, 28)
+            ),
+        )
+    assert str(info.value) == (
+        "review date (--on): 2026-11-28 is in the future (today is 2026-11-27 in UTC, and no "
+        "time zone has reached 2026-11-28 yet)"
+    )
+    assert _detail(mini, "T-1").last_reviewed == date(2025, 6, 1)
+
+
+def test_a_review_dated_before_the_last_review_is_refused(mini, clock_at):
+    clock_at(NOON)
+    # T-1 was last reviewed on 2025-06-01 (and its latest history entry is 2025-03-05)
+    with pytest.raises(RuleViolation) as info:
+        run_write(
+            mini,
+            lambda s: service.record_review(
+                s, "T-1", actor="a", note="n", reviewed_on=date(2025, 5, 31)
+            ),
+        )
+    assert str(info.value) == (
+        "review date (--on): 2025-05-31 is before the last review of T-1 (2025-06-01); "
+        "reviews are recorded in order"
+    )
+    with pytest.raises(RuleViolation) as info:
+        run_write(
+            mini,
+            lambda s: service.record_review(
+                s, "T-1", actor="a", note="n", at=datetime(2025, 4, 1, tzinfo=UTC)
+            ),
+        )
+    assert str(info.value).startswith("at: 2025-04-01 is before the last review of T-1")
+    assert _detail(mini, "T-1").history[-1].kind == "status"
+    run_write(
+        mini,
+        lambda s: service.record_review(
+            s, "T-1", actor="a", note="n", reviewed_on=date(2025, 6, 1)
+        ),
+    )
+    run_write(
+        mini,
+        lambda s: service.record_review(
+            s, "T-1", actor="a", note="n", reviewed_on=date(2026, 11, 1)
+        ),
+    )
+    with pytest.raises(RuleViolation, match=r"^review date \(--on\): 2026-10-31 is before"):
+        run_write(
+            mini,
+            lambda s: service.record_review(
+                s, "T-1", actor="a", note="n", reviewed_on=date(2026, 10, 31)
+            ),
+        )
+    assert _detail(mini, "T-1").last_reviewed == date(2026, 11, 1)
+
+
+def test_a_review_made_now_never_rewinds_the_schedule(mini, clock_at):
+    """A review dated today in UTC+14 is allowed; a plain review a little later in UTC, when
+    it is still the day before there, keeps that date rather than being refused."""
+    clock_at(NOON)
+    run_write(
+        mini,
+        lambda s: service.record_review(
+            s, "T-1", actor="a", note="n", reviewed_on=date(2026, 11, 28)
+        ),
+    )
+    run_write(mini, lambda s: service.record_review(s, "T-1", actor="b", note="again"))
+    d = _detail(mini, "T-1")
+    assert d.last_reviewed == date(2026, 11, 28) and d.history[-1].actor == "b"
+
+
+def test_a_change_dated_before_the_latest_history_entry_names_the_field_and_both_times(mini):
+    with pytest.raises(RuleViolation) as info:
+        run_write(
+            mini,
+            lambda s: service.change_status(
+                s,
+                "T-1",
+                "stalled",
+                actor="a",
+                reason="r",
+                evidence=[1],
+                at=datetime(2025, 3, 1, 9, tzinfo=UTC),
+            ),
+        )
+    assert str(info.value) == (
+        "at: 2025-03-01T09:00:00Z is before the latest history entry of T-1 "
+        "(2025-03-05T17:00:00Z); history is recorded in order"
+    )
+
+
+def test_cited_evidence_must_be_published_by_the_effective_date(mini, clock_at):
+    """Kept: evidence dated today somewhere on Earth cannot back a change effective today in
+    UTC, the day before there."""
+    clock_at(NOON)
+    ev = _add(mini, published="2026-11-28")
+    with pytest.raises(RuleViolation) as info:
+        run_write(
+            mini,
+            lambda s: service.change_status(
+                s, "T-2", "in_progress", actor="a", reason="r", evidence=[ev.id]
+            ),
+        )
+    assert str(info.value) == (
+        f"evidence: #{ev.id} was published 2026-11-28, after the change (2026-11-27)"
+    )

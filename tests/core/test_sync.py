@@ -442,6 +442,33 @@ def test_a_few_minutes_of_clock_skew_are_allowed():
         parse_document(tomorrow.replace("2030-01-02", "2030-01-03"), now=noon)
 
 
+def test_a_future_publication_date_is_refused_by_sync_as_by_every_other_way_in(mini, monkeypatch):
+    """One rule for "today" (validate.day_not_in_future: the date in UTC+14), judged on the
+    tracker's clock, with the same message as the CLI, CSV and forms; nothing is saved."""
+    from mou_tracker.domain import clock
+
+    monkeypatch.setattr(clock, "now", lambda: datetime(2030, 1, 1, 12, tzinfo=UTC))
+    before = _dump(mini)
+    later = MINI_TEXT.replace("published = 2025-03-01", "published = 2030-01-03")
+    with pytest.raises(InvalidInput) as info:
+        _sync_text(mini, later)
+    assert str(info.value) == (
+        f"commitments.toml:{_line_of(later, 'published = 2030-01-03')}: "
+        "commitment[T-1].evidence[1].published: 2030-01-03 is in the future (today is "
+        "2030-01-01 in UTC, and no time zone has reached 2030-01-03 yet)"
+    )
+    assert _dump(mini) == before
+    # 2 January has begun in UTC+14 at noon UTC on 1 January: accepted, as `evidence add` does
+    text = MINI_TEXT.replace(
+        "[[commitment.history]]\nat = 2025-03-05",
+        '[[commitment.evidence]]\nurl = "https://news.example.org/kiribati"\ntitle = "Early"\n'
+        'published = 2030-01-02\nkind = "news_report"\ndirection = "context"\n'
+        'confidence = "secondary"\nadded_by = "seed"\nadded_at = 2030-01-01T11:00:00Z\n\n'
+        "[[commitment.history]]\nat = 2025-03-05",
+    )
+    assert _sync_text(mini, text).added["evidence"] == 1
+
+
 def test_a_refused_future_sync_writes_nothing_and_the_commitment_stays_usable(mini_cli, tmp_path):
     """The audit's D2: a history entry dated 2100 used to freeze the commitment for good."""
     before = mini_cli("dump")

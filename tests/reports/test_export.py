@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import MINI, ROOT, SHIPPED, sync_file
+from tests.conftest import MINI, ROOT, SHIPPED, frozen_clock, sync_file
 from tests.reports.helpers import check_page, plain_text
 
 from mou_tracker.domain import service
@@ -54,53 +54,46 @@ def _add(engine, ref, url, title, published="2026-02-01", **kw):
 
 @pytest.fixture
 def busy(mini):
-    """The mini tracker with evidence, a status change, a review, notes of both kinds."""
-    ev = run_write(
-        mini,
-        lambda s: service.add_evidence(
-            s,
-            "T-2",
-            service.EvidenceInput.build(
-                url="https://news.example.org/pilot",
-                title="Pilot launched",
-                publisher="Example News",
-                published="2026-02-01",
-                direction="progress",
-                archived_url="https://archive.example.org/pilot",
+    """The mini tracker with evidence, a status change, a review, notes of both kinds, each
+    recorded at the time the tracker's clock shows (injected, never slept)."""
+    with frozen_clock(T0):
+        ev = run_write(
+            mini,
+            lambda s: service.add_evidence(
+                s,
+                "T-2",
+                service.EvidenceInput.build(
+                    url="https://news.example.org/pilot",
+                    title="Pilot launched",
+                    publisher="Example News",
+                    published="2026-02-01",
+                    direction="progress",
+                    archived_url="https://archive.example.org/pilot",
+                ),
+                actor="staff",
             ),
-            actor="staff",
-            at=T0,
-        ),
-    )
-    run_write(
-        mini,
-        lambda s: service.change_status(
-            s,
-            "T-2",
-            "in_progress",
-            actor="pm",
-            reason="A pilot has started.",
-            evidence=[ev.id],
-            at=T0 + timedelta(hours=1),
-        ),
-    )
-    run_write(
-        mini,
-        lambda s: service.add_note(
-            s, "T-2", "Public context note.", actor="pm", at=T0 + timedelta(hours=2)
-        ),
-    )
-    run_write(
-        mini,
-        lambda s: service.add_note(
-            s,
-            "T-2",
-            "CANARY-7f3a9c internal only",
-            actor="pm",
-            visibility="internal",
-            at=T0 + timedelta(days=40),  # later than everything: must not move "as of" either
-        ),
-    )
+        )
+    with frozen_clock(T0 + timedelta(hours=1)):
+        run_write(
+            mini,
+            lambda s: service.change_status(
+                s,
+                "T-2",
+                "in_progress",
+                actor="pm",
+                reason="A pilot has started.",
+                evidence=[ev.id],
+            ),
+        )
+    with frozen_clock(T0 + timedelta(hours=2)):
+        run_write(mini, lambda s: service.add_note(s, "T-2", "Public context note.", actor="pm"))
+    with frozen_clock(T0 + timedelta(days=40)):  # later than everything: must not move "as of"
+        run_write(
+            mini,
+            lambda s: service.add_note(
+                s, "T-2", "CANARY-7f3a9c internal only", actor="pm", visibility="internal"
+            ),
+        )
     return mini
 
 
@@ -166,6 +159,7 @@ def test_formats_choose_the_files(busy, tmp_path):
         "data/commitments.csv",
         "data/evidence.csv",
         "data/history.csv",
+        "data/corrections.csv",
     }
     # Exporting again with other formats replaces the whole set: no stale files survive.
     _export(busy, out, formats=("md",))
@@ -379,12 +373,10 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(mini, tmp_path):
 
 
 def test_digest_groups_changes_by_transition(busy, tmp_path):
-    run_write(
-        busy,
-        lambda s: service.record_review(
-            s, "T-1", actor="pm", note="Looked; nothing new", at=T0 + timedelta(hours=3)
-        ),
-    )
+    with frozen_clock(T0 + timedelta(hours=3)):
+        run_write(
+            busy, lambda s: service.record_review(s, "T-1", actor="pm", note="Looked; nothing new")
+        )
     out = tmp_path / "exports"
     _export(busy, out, since=date(2026, 2, 15), report_date=date(2026, 3, 1))
     text = plain_text((out / "changes-since-2026-02-15.md").read_text("utf-8"))

@@ -133,6 +133,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
                     None,
                     "bulk",
                     now,
+                    now,  # recorded_at
                     None,
                     1,
                     now,
@@ -156,7 +157,18 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
                 "reason": "Generated assessment.",
             }
             chained = link(GENESIS, entry, cited)  # its only entry, so it starts the chain
-            history.append((*{**entry, "at": _ts(changed_at)}.values(), GENESIS, chained))
+            row = {**entry, "at": _ts(changed_at)}
+            history.append(
+                (
+                    *(row[k] for k in ("id", "commitment_id", "kind", "from_status", "to_status")),
+                    row["at"],
+                    row["at"],  # recorded_at: as the migration fills rows written outside
+                    row["actor"],
+                    row["reason"],
+                    GENESIS,
+                    chained,
+                )
+            )
             cites.extend((hist_id, eid) for eid in cited)
         commitments.append(
             (
@@ -180,6 +192,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
                 None,
                 None,
                 None,  # added_at: tracked since the memorandum was signed
+                None,  # restates nothing
                 None,
                 1,
                 now,
@@ -214,6 +227,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             "target",
             "original_target",
             "added_at",
+            "restates",
             "source_hash",
             "version",
             "updated_at",
@@ -234,6 +248,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             "archived_url",
             "added_by",
             "added_at",
+            "recorded_at",
             "source_hash",
             "version",
             "updated_at",
@@ -246,6 +261,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             "from_status",
             "to_status",
             "at",
+            "recorded_at",
             "actor",
             "reason",
             "chain_prev",

@@ -200,6 +200,11 @@ async def test_add_evidence_validates_as_you_type_and_echoes_the_date(shipped, m
         form.query_one("#url", Input).value = detail(shipped, "OAI-P4").evidence[0].url
         await pilot.pause()
         assert hint(app, "url").startswith("url: already recorded on OAI-P4 as evidence #")
+        first = detail(shipped, "OAI-P4").evidence[0]
+        scheme, rest = first.url.split("://", 1)
+        form.query_one("#url", Input).value = f"{scheme.upper()}://{rest}#another-address"
+        await pilot.pause()
+        assert hint(app, "url") == f"url: same page as evidence #{first.id} ({first.url})"
         form.query_one("#url", Input).value = "https://news.example.org/p4"
         form.query_one("#published", Input).focus()
         await type_text(pilot, "03/04/2026")

@@ -114,6 +114,7 @@ def dispatch(args: argparse.Namespace) -> int:
         "status": cmd_status,
         "review": cmd_review,
         "evidence": cmd_evidence,
+        "commitment": cmd_commitment,
         "note": cmd_note,
         "export": cmd_export,
         "migrate": cmd_migrate,
@@ -408,14 +409,24 @@ def cmd_dump(args: argparse.Namespace) -> int:
     from mou_tracker.storage import engine as eng
     from mou_tracker.storage.tomlio import dump_document
 
+    target = Path(args.file) if args.file else None
+    if target is not None and (target.is_dir() or not target.parent.is_dir()):
+        problem = "is a directory" if target.is_dir() else "is in a folder that does not exist"
+        raise InvalidInput("FILE", f"{target} {problem}; give the path of a file to write")
     engine = open_engine(args)
     with eng.read(engine) as session:
         text = dump_document(session)
-    if args.file:
-        target = Path(args.file)
+    if target is not None:
+        # The dump holds internal notes: readable by its owner only, like a private key.
         tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InvalidInput("FILE", f"cannot write {target}: {exc.strerror or exc}") from None
         print(f"wrote {target}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -582,6 +593,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     p(f"theme:       {_printable(d.theme)}")
     p(f"strength:    {d.strength}: {STRENGTH_WORDS[d.strength]}")
     p("owners:      " + ", ".join(f"{o.name} [{o.code}] ({o.role})" for o in d.owners))
+    if d.restates:
+        p(f"restates:    {', '.join(d.restates)} (counted there, not again in headline figures)")
     if d.strength == "vision":
         p("status:      not scored (vision)")
     else:
@@ -621,6 +634,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     p("")
     _print_history(d.history)
     p("")
+    _print_corrections(d)
+    p("")
     p(f"notes ({len(d.notes)}):")
     for n in d.notes:
         p(f"  [{n.visibility}] {_fmt_ts(n.at)} {n.author}:")
@@ -654,10 +669,27 @@ def _print_history(history: Any) -> None:
             )
         else:
             print(f"  {_fmt_ts(h.at)}  {h.from_status} -> {h.to_status}  by {_printable(h.actor)}")
+        recorded_at = getattr(h, "recorded_at", None)
+        if recorded_at is not None and recorded_at.date() != h.at.date():
+            print(f"      (effective {h.at.date()}, recorded {_fmt_ts(recorded_at)})")
         for line in h.reason.splitlines():
             print(f"      {_printable(line)}")
         if h.evidence_ids:
             print("      cites " + ", ".join(f"#{i}" for i in h.evidence_ids))
+
+
+def _print_corrections(d: Any) -> None:
+    """The public corrections log: the commitment's own corrections and its evidence's,
+    oldest first."""
+    entries = [(r.at, 0, "commitment", r) for r in d.corrections]
+    for e in d.evidence:
+        entries += [(r.at, e.id, f"evidence #{e.id}", r) for r in e.revisions]
+    entries.sort(key=lambda item: (item[0], item[1]))
+    print(f"corrections ({len(entries)}):")
+    for _at, _order, what, r in entries:
+        print(f"  {_fmt_ts(r.at)}  {what}  by {_printable(r.by)}: {_printable(r.reason)}")
+        for name, old, new in r.changes:
+            print(f"      {name}: {_printable(old) or '(empty)'} -> {_printable(new) or '(empty)'}")
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -726,13 +758,13 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     actor = _actor(args)
     on = v.parse_date(args.on, "--on") if args.on else None
-    if on is not None:
-        print(f"review date: {on.isoformat()} (read from {args.on!r})", file=sys.stderr)
     engine = open_engine(args)
     entry = eng.run_write(
         engine,
         lambda s: service.record_review(s, args.ref, actor=actor, note=args.note, reviewed_on=on),
     )
+    if on is not None:  # after the write: a refusal is one line on stderr, nothing else
+        print(f"review date: {on.isoformat()} (read from {args.on!r})", file=sys.stderr)
     print(
         f"{args.ref}: reviewed, status stays {entry.to_status} (recorded {_fmt_ts(entry.at)} by {entry.actor})"
     )
@@ -952,6 +984,41 @@ def cmd_evidence_edit(args: argparse.Namespace) -> int:
     print(
         f"evidence #{revision.evidence_id} corrected; the previous values are kept in its history"
     )
+    return 0
+
+
+def cmd_commitment(args: argparse.Namespace) -> int:
+    from mou_tracker.domain import service
+    from mou_tracker.storage import engine as eng
+
+    changes = {
+        key: getattr(args, key)
+        for key in service.CORRECTABLE_FIELDS
+        if getattr(args, key, None) is not None
+    }
+    if not changes:
+        raise InvalidInput(
+            "commitment correct", "give at least one field to correct (e.g. --title or --owners)"
+        )
+    actor = _actor(args)
+    engine = open_engine(args)
+    revision = eng.run_write(
+        engine,
+        lambda s: service.correct_commitment(
+            s,
+            args.ref,
+            changes,
+            actor=actor,
+            reason=args.reason,
+            expected_version=args.expect_version,
+        ),
+    )
+    for change in revision.changes:
+        print(
+            f"  {change['field']}: {_printable(change['old']) or '(empty)'} -> "
+            f"{_printable(change['new']) or '(empty)'}"
+        )
+    print(f"{args.ref}: corrected; the old values are kept in its public corrections log")
     return 0
 
 

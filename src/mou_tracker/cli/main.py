@@ -25,6 +25,7 @@ COMMANDS = (
     "status",
     "review",
     "evidence",
+    "commitment",
     "note",
     "export",
     "target",
@@ -175,6 +176,36 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("id", metavar="ID")
     p.add_argument("--url", metavar="URL")
     _evidence_fields(p, required_title=False)
+    p.add_argument("--reason", required=True, metavar="TEXT")
+    p.add_argument("--expect-version", type=_positive_int, metavar="N")
+
+    com = add(
+        "commitment", help="correct how a commitment is recorded (publicly logged)"
+    ).add_subparsers(
+        dest="commitment_command", metavar="ACTION", parser_class=_Parser, required=True
+    )
+    p = com.add_parser(
+        "correct",
+        help="correct a commitment's wording, summary, strength, owners, origin, text basis, "
+        "section, source or theme (reason required; old and new values go in its public "
+        "corrections log)",
+    )
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("--title", metavar="T")
+    p.add_argument("--summary", metavar="TEXT")
+    p.add_argument("--strength", metavar="S", help="vision, may, explore, intend, will")
+    p.add_argument("--origin", metavar="O", help="clause, press_release")
+    p.add_argument(
+        "--text-basis", dest="text_basis", metavar="B", help="verified, excerpt_only, reconstructed"
+    )
+    p.add_argument("--section", metavar="S")
+    p.add_argument("--source-url", dest="source_url", metavar="URL")
+    p.add_argument("--theme", metavar="T")
+    p.add_argument(
+        "--owners",
+        metavar="LIST",
+        help='the whole new list of owners with roles, e.g. "DSIT:lead,OPENAI:support"',
+    )
     p.add_argument("--reason", required=True, metavar="TEXT")
     p.add_argument("--expect-version", type=_positive_int, metavar="N")
 

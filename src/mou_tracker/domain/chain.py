@@ -151,6 +151,8 @@ def stamp(conn: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> list
     for new_id, row in zip(ids, rows, strict=True):
         cid = int(row["commitment_id"])
         values: dict[str, Any] = {"id": new_id, **{k: row[k] for k in HISTORY_COLUMNS}}
+        if row.get("recorded_at") is not None:  # when it was recorded: not part of the chain
+            values["recorded_at"] = row["recorded_at"]
         at: datetime = values["at"]
         tip = tips.get(cid)
         if tip is not None and at < tip[0]:

@@ -40,11 +40,28 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    from mou_tracker.domain import clock
+
+    return clock.now()
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Any:
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _clock() -> datetime:
+    return utcnow()  # looked up at each call, so a test can replace ``utcnow``
+
+
+def _recorded() -> Any:
+    """``recorded_at``: when a record of change was entered in this tracker, as opposed to
+    ``at``, when it takes effect (which may be earlier: an assessment dated on the evidence
+    behind it). Set from the clock on every insert that does not restore it from a dump; no
+    person, CSV or form supplies it. NULL only in rows that a tool outside the tracker wrote."""
+    return Field(
+        default_factory=_clock,
+        sa_column=Column(UTCDateTime(), nullable=True, index=True, default=_clock),
+    )
 
 
 class Party(SQLModel, table=True):
@@ -105,6 +122,11 @@ class Commitment(SQLModel, table=True):
     # When tracking began: NULL means "since the memorandum was signed" (every clause of the
     # text); a commitment tracked later (a new undertaking) carries its own time.
     added_at: datetime | None = _ts(nullable=True)
+    # The refs of the clauses this commitment restates (a press-release undertaking that
+    # repeats a clause): counted with them, never separately. NULL: restates nothing.
+    restates: list[str] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     source_hash: str | None = Field(default=None, max_length=64)
     version: int = Field(default=1)
     updated_at: datetime = _ts(index=True)
@@ -141,6 +163,7 @@ class Evidence(SQLModel, table=True):
     archived_url: str | None = Field(default=None, max_length=2000)
     added_by: str = Field(max_length=100)
     added_at: datetime = _ts(index=True)
+    recorded_at: datetime | None = _recorded()
     source_hash: str | None = Field(default=None, max_length=64)
     version: int = Field(default=1)
     updated_at: datetime = _ts(index=True)
@@ -155,6 +178,25 @@ class EvidenceRevision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     evidence_id: int = Field(foreign_key="evidence.id", index=True)
     at: datetime = _ts()
+    recorded_at: datetime | None = _recorded()
+    by: str = Field(max_length=100)
+    reason: str = Field(max_length=2000)
+    changes: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class CommitmentRevision(SQLModel, table=True):
+    """Append-only: one correction of how a commitment is recorded (its wording, summary,
+    strength, owners, origin, text basis...): the fields changed, from what, to what, by whom,
+    when and why. The public corrections log (DESIGN.md rule 8)."""
+
+    __tablename__ = "commitment_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True)
+    at: datetime = _ts()
+    recorded_at: datetime | None = _recorded()
     by: str = Field(max_length=100)
     reason: str = Field(max_length=2000)
     changes: list[dict[str, str]] = Field(
@@ -174,6 +216,7 @@ class HistoryEntry(SQLModel, table=True):
     from_status: str = Field(max_length=20)
     to_status: str = Field(max_length=20)
     at: datetime = _ts(index=True)
+    recorded_at: datetime | None = _recorded()
     actor: str = Field(max_length=100)
     reason: str = Field(max_length=2000)
     # The hash chain over the commitment's history (see ``mou_tracker.domain.chain``): the chain
@@ -198,6 +241,7 @@ class Note(SQLModel, table=True):
     body: str = Field(max_length=10000)
     author: str = Field(max_length=100)
     at: datetime = _ts(index=True)
+    recorded_at: datetime | None = _recorded()
 
 
 class TargetChange(SQLModel, table=True):
@@ -208,6 +252,7 @@ class TargetChange(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     commitment_id: int = Field(foreign_key="commitment.id", index=True)
     at: datetime = _ts()
+    recorded_at: datetime | None = _recorded()
     by: str = Field(max_length=100)
     old_target: date | None = Field(default=None)
     new_target: date
@@ -237,7 +282,15 @@ class LinkCheck(SQLModel, table=True):
     snapshot_chars: int | None = Field(default=None)
 
 
-APPEND_ONLY = (HistoryEntry, HistoryEvidence, EvidenceRevision, Note, TargetChange, LinkCheck)
+APPEND_ONLY = (
+    HistoryEntry,
+    HistoryEvidence,
+    EvidenceRevision,
+    CommitmentRevision,
+    Note,
+    TargetChange,
+    LinkCheck,
+)
 
 
 class AppendOnlyError(RuntimeError):
@@ -282,6 +335,7 @@ _PRIMARY_KEYS = {
     "history": ("id",),
     "history_evidence": ("history_id", "evidence_id"),
     "evidence_revision": ("id",),
+    "commitment_revision": ("id",),
     "note": ("id",),
     "target_change": ("id",),
     "link_check": ("id",),

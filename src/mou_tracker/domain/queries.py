@@ -19,6 +19,7 @@ from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput, NotFound
 from mou_tracker.domain.models import (
     Commitment,
+    CommitmentRevision,
     Evidence,
     EvidenceRevision,
     HistoryEntry,
@@ -61,6 +62,13 @@ class CommitmentRow:
     version: int
     updated_at: datetime
     updated_by: str
+    restates: tuple[str, ...] = ()  # refs of the clauses it restates: counted with them
+
+    @property
+    def counted(self) -> bool:
+        """Counted in headline figures: scored, and not a restatement of a clause counted
+        already (each promise once)."""
+        return self.strength != "vision" and not self.restates
 
     def overdue(self, today: date) -> bool:
         return (
@@ -117,6 +125,7 @@ class TargetView:
     reason: str
     evidence_id: int | None
     evidence_url: str | None
+    recorded_at: datetime | None = None  # when the tracker recorded it (``at``: effective)
 
 
 @dataclass(frozen=True)
@@ -138,6 +147,7 @@ class EvidenceView:
     updated_by: str
     revisions: tuple[RevisionView, ...] = ()
     link: LinkState | None = None
+    recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ class RevisionView:
     by: str
     reason: str
     changes: tuple[tuple[str, str, str], ...]
+    recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +170,7 @@ class HistoryView:
     reason: str
     evidence_ids: tuple[int, ...]
     evidence_urls: tuple[str, ...]
+    recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +180,7 @@ class NoteView:
     body: str
     author: str
     at: datetime
+    recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +226,8 @@ class CommitmentDetail:
     version: int = 1
     updated_at: datetime | None = None
     updated_by: str = ""
+    restates: tuple[str, ...] = ()  # refs of the clauses it restates
+    corrections: tuple[RevisionView, ...] = ()  # the public corrections log, oldest first
 
     @property
     def status_reason(self) -> str | None:
@@ -388,6 +403,7 @@ def list_commitments(
             c.version,
             c.updated_at,
             c.updated_by,
+            c.restates,
             Memorandum.slug,
             ev.c.n,
             ev.c.latest,
@@ -419,6 +435,7 @@ def list_commitments(
             version=r.version,
             updated_at=r.updated_at,
             updated_by=r.updated_by,
+            restates=tuple(r.restates or ()),
         )
         for r in rows
     ]
@@ -485,6 +502,7 @@ def commitment_details(
                 rev.by,
                 rev.reason,
                 tuple((c["field"], c["old"], c["new"]) for c in rev.changes),
+                recorded_at=rev.recorded_at,
             )
         )
     evidence: dict[int, list[EvidenceView]] = defaultdict(list)
@@ -517,6 +535,7 @@ def commitment_details(
                 updated_by=e.updated_by,
                 revisions=tuple(revisions.get(e.id, ())),  # type: ignore[arg-type]
                 link=links.get(e.url),
+                recorded_at=e.recorded_at,
             )
         )
     cited: dict[int, list[int]] = defaultdict(list)
@@ -547,6 +566,7 @@ def commitment_details(
                 reason=h.reason,
                 evidence_ids=eids,
                 evidence_urls=tuple(urls[i] for i in eids if i in urls),
+                recorded_at=h.recorded_at,
             )
         )
     notes: dict[int, list[NoteView]] = defaultdict(list)
@@ -558,7 +578,26 @@ def commitment_details(
     if not include_internal:
         note_query = note_query.where(Note.visibility == "public")
     for n in session.execute(note_query):
-        notes[n.commitment_id].append(NoteView(n.id, n.visibility, n.body, n.author, n.at))  # type: ignore[arg-type]
+        notes[n.commitment_id].append(
+            NoteView(n.id, n.visibility, n.body, n.author, n.at, recorded_at=n.recorded_at)  # type: ignore[arg-type]
+        )
+
+    corrections: dict[int, list[RevisionView]] = defaultdict(list)
+    correction_query = (
+        select(CommitmentRevision.__table__)  # type: ignore[attr-defined]
+        .where(id_filter(CommitmentRevision.commitment_id))
+        .order_by(CommitmentRevision.at, CommitmentRevision.id)
+    )
+    for r in session.execute(correction_query):
+        corrections[r.commitment_id].append(
+            RevisionView(
+                r.at,
+                r.by,
+                r.reason,
+                tuple((c["field"], c["old"], c["new"]) for c in r.changes),
+                recorded_at=r.recorded_at,
+            )
+        )
 
     targets: dict[int, list[TargetView]] = defaultdict(list)
     target_query = (
@@ -576,6 +615,7 @@ def commitment_details(
                 t.reason,
                 t.evidence_id,
                 urls.get(t.evidence_id) if t.evidence_id else None,
+                recorded_at=t.recorded_at,
             )
         )
 
@@ -611,6 +651,8 @@ def commitment_details(
                 version=c.version,
                 updated_at=c.updated_at,
                 updated_by=c.updated_by,
+                restates=tuple(c.restates or ()),
+                corrections=tuple(corrections.get(c.id, ())),  # type: ignore[arg-type]
             )
         )
     return result

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from mou_tracker.domain.queries import CommitmentDetail, EvidenceView, HistoryView, MemorandumView
+from mou_tracker.domain.queries import (
+    CommitmentDetail,
+    EvidenceView,
+    HistoryView,
+    MemorandumView,
+    RevisionView,
+)
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -47,9 +53,11 @@ def evidence_to_json(e: EvidenceView) -> dict[str, Any]:
         "archived_url": e.archived_url,
         "added_by": e.added_by,
         "added_at": iso(e.added_at),
+        "recorded_at": iso(e.recorded_at),
         "corrections": [
             {
                 "at": iso(r.at),
+                "recorded_at": iso(r.recorded_at),
                 "by": r.by,
                 "reason": r.reason,
                 "changes": [{"field": f, "old": o, "new": n} for f, o, n in r.changes],
@@ -59,10 +67,22 @@ def evidence_to_json(e: EvidenceView) -> dict[str, Any]:
     }
 
 
+def correction_to_json(r: RevisionView) -> dict[str, Any]:
+    """One correction of a commitment (its public corrections log)."""
+    return {
+        "at": iso(r.at),
+        "recorded_at": iso(r.recorded_at),
+        "by": r.by,
+        "reason": r.reason,
+        "changes": [{"field": f, "old": o, "new": n} for f, o, n in r.changes],
+    }
+
+
 def history_to_json(h: HistoryView) -> dict[str, Any]:
     return {
         "kind": h.kind,
         "at": iso(h.at),
+        "recorded_at": iso(h.recorded_at),
         "from": h.from_status,
         "to": h.to_status,
         "by": h.actor,
@@ -84,6 +104,7 @@ def detail_to_json(d: CommitmentDetail, *, include_internal: bool = True) -> dic
         "text_basis": d.text_basis,
         "theme": d.theme,
         "strength": d.strength,
+        "restates": list(d.restates),
         "status": d.status,
         "status_changed_at": iso(d.status_changed_at),
         "status_reason": d.status_reason,
@@ -94,8 +115,15 @@ def detail_to_json(d: CommitmentDetail, *, include_internal: bool = True) -> dic
         "target": iso(d.target),
         "evidence": [evidence_to_json(e) for e in d.evidence],
         "history": [history_to_json(h) for h in d.history],
+        "corrections": [correction_to_json(r) for r in d.corrections],
         "notes": [
-            {"visibility": n.visibility, "author": n.author, "at": iso(n.at), "body": n.body}
+            {
+                "visibility": n.visibility,
+                "author": n.author,
+                "at": iso(n.at),
+                "recorded_at": iso(n.recorded_at),
+                "body": n.body,
+            }
             for n in notes
         ],
     }

@@ -19,12 +19,15 @@ from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import ConflictError, InvalidInput, NotFound, RuleViolation
 from mou_tracker.domain.models import (
     Commitment,
+    CommitmentRevision,
     Evidence,
     EvidenceRevision,
     HistoryEntry,
     HistoryEvidence,
     Memorandum,
     Note,
+    Owner,
+    Party,
     TargetChange,
     utcnow,
 )
@@ -32,8 +35,12 @@ from mou_tracker.domain.vocab import (
     CONFIDENCES,
     DIRECTIONS,
     EVIDENCE_KINDS,
+    ORIGINS,
+    ROLES,
     STATUSES,
     STATUSES_WITHOUT_EVIDENCE,
+    STRENGTHS,
+    TEXT_BASES,
     VISIBILITIES,
 )
 
@@ -66,8 +73,10 @@ class EvidenceInput:
         summary: object = None,
         archived_url: object = None,
         prefix: str = "",
+        now: datetime | None = None,
     ) -> EvidenceInput:
-        """Check every field; raise :class:`InvalidInput` naming the first bad one."""
+        """Check every field; raise :class:`InvalidInput` naming the first bad one. A
+        publication date may not be in the future, judged on ``now`` (default: the clock)."""
         p = prefix
         clean_url = v.url(url, f"{p}url")
         assert clean_url is not None
@@ -77,7 +86,7 @@ class EvidenceInput:
             publisher=v.text(publisher, f"{p}publisher", limit="publisher", required=False),
             published=None
             if published is None or (isinstance(published, str) and not published.strip())
-            else v.parse_date(published, f"{p}published"),
+            else v.publication_date(published, f"{p}published", now=now or utcnow()),
             kind=v.choice(kind or "news_report", f"{p}kind", EVIDENCE_KINDS),
             direction=v.choice(direction or "context", f"{p}direction", DIRECTIONS),
             confidence=v.choice(confidence or "secondary", f"{p}confidence", CONFIDENCES),
@@ -100,6 +109,9 @@ class EvidenceInput:
 
 
 EDITABLE_EVIDENCE_FIELDS = tuple(EvidenceInput.__dataclass_fields__)
+
+
+MAX_ID = 2**63 - 1  # the largest id a SQLite or PostgreSQL bigint can hold
 
 
 def actor_name(value: object) -> str:
@@ -133,7 +145,7 @@ def resolve_evidence(
         raw = str(token).strip()
         ident = raw[1:] if raw.startswith("#") else raw
         if ident.isdigit():
-            row = session.get(Evidence, int(ident))
+            row = session.get(Evidence, int(ident)) if int(ident) <= MAX_ID else None
             if row is None or row.commitment_id != commitment.id:
                 raise NotFound("evidence", raw, f"evidence on {commitment.ref} with id")
         else:
@@ -225,12 +237,16 @@ def change_status(
             f"{commitment.ref} is already {status}; record a review instead "
             f"(mou-tracker review {commitment.ref} --note ...)",
         )
-    when = v.aware_utc(at, "at") if at is not None else utcnow()
+    when = v.effective_time(at, "at", now=utcnow())
     latest = session.scalar(
         select(func.max(HistoryEntry.at)).where(HistoryEntry.commitment_id == commitment.id)
     )
     if latest is not None and when < latest:
-        raise RuleViolation("at", f"{when.isoformat()} is before the latest history entry")
+        raise RuleViolation(
+            "at",
+            f"{v.utc_z(when)} is before the latest history entry of {commitment.ref} "
+            f"({v.utc_z(latest)}); history is recorded in order",
+        )
     cited = resolve_evidence(session, commitment, evidence)
     if status not in STATUSES_WITHOUT_EVIDENCE and not cited:
         raise RuleViolation(
@@ -301,8 +317,22 @@ def record_review(
     clean_note = v.required_text(note, "note", limit="reason", multiline=True)
     commitment = get_commitment(session, ref, lock=True)
     seen = _check_version(f"commitment {commitment.ref}", commitment, expected_version)
-    when = v.aware_utc(at, "at") if at is not None else utcnow()
-    day = reviewed_on or when.date()
+    now = utcnow()
+    when = v.effective_time(at, "at", now=now)
+    day = when.date()
+    field = "at"
+    if reviewed_on is not None:
+        field = "review date (--on)"
+        day = v.day_not_in_future(v.parse_date(reviewed_on, field), field, now=now)
+    if commitment.last_reviewed is not None and day < commitment.last_reviewed:
+        if reviewed_on is None and at is None:
+            day = commitment.last_reviewed  # a review made now never rewinds the schedule
+        else:
+            raise RuleViolation(
+                field,
+                f"{day.isoformat()} is before the last review of {commitment.ref} "
+                f"({commitment.last_reviewed.isoformat()}); reviews are recorded in order",
+            )
     memorandum = session.get(Memorandum, commitment.memorandum_id)
     assert memorandum is not None
     entry = _history_entry(
@@ -341,12 +371,13 @@ def add_evidence(
 ) -> Evidence:
     actor = actor_name(actor)
     commitment = get_commitment(session, ref)
-    when = v.aware_utc(at, "at") if at is not None else utcnow()
-    duplicate = session.scalar(
-        select(Evidence.id).where(Evidence.commitment_id == commitment.id, Evidence.url == item.url)
-    )
+    now = utcnow()
+    when = v.effective_time(at, "at", now=now)
+    if item.published is not None:  # checked again here: an EvidenceInput made without build()
+        v.day_not_in_future(item.published, "published", now=now)
+    duplicate = _same_page_on(session, commitment.id, item.url)  # type: ignore[arg-type]
     if duplicate is not None:
-        raise RuleViolation("url", f"already recorded on {commitment.ref} as evidence #{duplicate}")
+        raise duplicate_url(commitment.ref, item.url, *duplicate)
     row = Evidence(
         commitment_id=commitment.id,  # type: ignore[arg-type]
         added_by=actor,
@@ -363,10 +394,38 @@ def add_evidence(
     return row
 
 
+def _same_page_on(
+    session: Session, commitment_id: int, url: str, *, other_than: int | None = None
+) -> tuple[int, str] | None:
+    """(id, url) of evidence of the commitment at ``url`` or at another address of the same
+    page (:func:`mou_tracker.domain.validate.same_page`), or None. A commitment holds a few
+    records, so they are compared here rather than in SQL."""
+    key = v.same_page(url)
+    query = select(Evidence.id, Evidence.url).where(Evidence.commitment_id == commitment_id)
+    found = None
+    for eid, existing in session.execute(query.order_by(Evidence.id)):
+        if eid == other_than:
+            continue
+        if existing == url:
+            return eid, existing
+        if found is None and v.same_page(existing) == key:
+            found = (eid, existing)
+    return found
+
+
+def duplicate_url(ref: str, url: str, existing_id: int, existing_url: str) -> RuleViolation:
+    """The refusal of a URL already recorded on ``ref``, naming the record that has it."""
+    if existing_url == url:
+        return RuleViolation("url", f"already recorded on {ref} as evidence #{existing_id}")
+    return RuleViolation("url", f"same page as evidence #{existing_id} ({existing_url})")
+
+
 def get_evidence(session: Session, evidence_id: int | str, *, lock: bool = False) -> Evidence:
     raw = str(evidence_id).lstrip("#")
     if not raw.isdigit():
         raise InvalidInput("id", f"{str(evidence_id)!r} is not an evidence id (a number)")
+    if int(raw) > MAX_ID:  # no database holds such an id; SQLite would overflow on it
+        raise NotFound("id", int(raw), "evidence with id")
     row = session.get(Evidence, int(raw), with_for_update=lock, populate_existing=lock)
     if row is None:
         raise NotFound("id", int(raw), "evidence with id")
@@ -415,16 +474,14 @@ def edit_evidence(
                     f"{when_cited.date().isoformat()}; its date cannot move after that or be removed",
                 )
     if merged.url != row.url:
-        clash = session.scalar(
-            select(Evidence.id).where(
-                Evidence.commitment_id == row.commitment_id,
-                Evidence.url == merged.url,
-                Evidence.id != row.id,
+        clash = _same_page_on(session, row.commitment_id, merged.url, other_than=row.id)
+        if clash is not None and clash[1] == merged.url:
+            raise RuleViolation(
+                "url", f"already recorded on this commitment as evidence #{clash[0]}"
             )
-        )
         if clash is not None:
-            raise RuleViolation("url", f"already recorded on this commitment as evidence #{clash}")
-    when = v.aware_utc(at, "at") if at is not None else utcnow()
+            raise duplicate_url("", merged.url, *clash)
+    when = v.effective_time(at, "at", now=utcnow())
     # The revision goes in first: the database lets the date of cited evidence move only when
     # the newest revision records that move (a refused update rolls the revision back too).
     revision = EvidenceRevision(
@@ -463,6 +520,187 @@ def _plain(value: object) -> str:
     return str(value)
 
 
+# --- corrections of a commitment ---------------------------------------------------------------
+
+# What a correction may change (DESIGN.md rule 8), in the order a correction lists the changes.
+CORRECTABLE_FIELDS = (
+    "title",
+    "summary",
+    "strength",
+    "origin",
+    "text_basis",
+    "section",
+    "source_url",
+    "theme",
+    "owners",
+)
+
+
+def owners_text(owners: Iterable[tuple[str, str]]) -> str:
+    """Owners as a correction records them: leads first, each role by party code, e.g.
+    ``DSIT (lead), OPENAI (support)``."""
+    ordered = sorted(owners, key=lambda o: (o[1], o[0]))  # "lead" sorts before "support"
+    return ", ".join(f"{code} ({role})" for code, role in ordered)
+
+
+def restates_text(refs: Iterable[str] | None) -> str:
+    """The refs a commitment restates, as a correction records them: ``OAI-3.1, OAI-3.2``."""
+    return ", ".join(refs or ())
+
+
+def parse_owners(value: object, field: str = "owners") -> list[tuple[str, str]]:
+    """Owners given as ``"DSIT:lead,OPENAI:support"`` (or as (code, role) pairs), checked:
+    a party code and a role each, no party twice, at least one."""
+    pairs: list[tuple[object, object]] = []
+    if isinstance(value, str):
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            code, sep, role = part.partition(":")
+            if not sep:
+                raise InvalidInput(
+                    field, f"{part.strip()!r} must be CODE:ROLE, e.g. DSIT:lead or OPENAI:support"
+                )
+            pairs.append((code.strip(), role.strip()))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if not isinstance(item, list | tuple) or len(item) != 2:
+                raise InvalidInput(field, "each owner is a (party code, role) pair")
+            pairs.append((item[0], item[1]))
+    else:
+        raise InvalidInput(field, f"must be text like DSIT:lead, got {type(value).__name__}")
+    result: list[tuple[str, str]] = []
+    for given_code, given_role in pairs:
+        clean = v.party_code(given_code, field)
+        if any(clean == seen for seen, _ in result):
+            raise InvalidInput(field, f"{clean} is listed twice")
+        result.append((clean, v.choice(given_role, f"{field} ({clean})", ROLES)))
+    if not result:
+        raise InvalidInput(field, "needs at least one owner, e.g. DSIT:lead")
+    return result
+
+
+def _commitment_field(name: str, value: object) -> str:
+    """One correctable field (not owners), checked as sync checks the file's."""
+    if name == "title":
+        return v.required_text(value, "title", limit="commitment_title")
+    if name == "summary":
+        return v.required_text(value, "summary", limit="summary", multiline=True)
+    if name in ("section", "theme"):
+        return v.required_text(value, name, limit=name)
+    if name == "source_url":
+        clean = v.url(value, "source_url")
+        assert clean is not None
+        return clean
+    allowed = {"strength": STRENGTHS, "origin": ORIGINS, "text_basis": TEXT_BASES}[name]
+    return v.choice(value, name, allowed)
+
+
+def commitment_owners(session: Session, commitment_id: int) -> list[tuple[str, str]]:
+    """(party code, role) of each owner of a commitment."""
+    query = (
+        select(Party.code, Owner.role)
+        .join(Owner, Owner.party_id == Party.id)
+        .where(Owner.commitment_id == commitment_id)
+    )
+    return [(code, role) for code, role in session.execute(query)]
+
+
+def correct_commitment(
+    session: Session,
+    ref: str,
+    changes: dict[str, object],
+    *,
+    actor: str,
+    reason: str,
+    expected_version: int | None = None,
+    at: datetime | None = None,
+) -> CommitmentRevision:
+    """Correct how a commitment is recorded (its wording, summary, strength, owners, origin,
+    text basis, section, source or theme). The old and new values go into the append-only,
+    public corrections log with who, when and why; a correction with no reason, or one that
+    changes nothing, is refused. ``owners`` is the whole new list (``"DSIT:lead,MOJ:support"``)."""
+    actor = actor_name(actor)
+    clean_reason = v.required_text(reason, "reason", limit="reason", multiline=True)
+    unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            unknown[0],
+            f"is not a field a correction changes ({', '.join(CORRECTABLE_FIELDS)})",
+        )
+    wanted: dict[str, object] = {
+        name: parse_owners(value) if name == "owners" else _commitment_field(name, value)
+        for name, value in changes.items()
+    }
+    commitment = get_commitment(session, ref, lock=True)
+    seen = _check_version(f"commitment {commitment.ref}", commitment, expected_version)
+    owners = commitment_owners(session, commitment.id)  # type: ignore[arg-type]
+    diff: list[dict[str, str]] = []
+    for name in CORRECTABLE_FIELDS:
+        if name not in wanted:
+            continue
+        if name == "owners":
+            old, new = owners_text(owners), owners_text(wanted["owners"])  # type: ignore[arg-type]
+        else:
+            old, new = str(getattr(commitment, name)), str(wanted[name])
+        if old != new:
+            diff.append({"field": name, "old": old, "new": new})
+    if not diff:
+        raise RuleViolation("changes", f"{commitment.ref} already has these values")
+    changed = {c["field"] for c in diff}
+    if "strength" in changed and wanted["strength"] == "vision":
+        scored = session.scalar(
+            select(func.count())
+            .select_from(HistoryEntry)
+            .where(HistoryEntry.commitment_id == commitment.id)
+        ) or session.scalar(
+            select(func.count())
+            .select_from(TargetChange)
+            .where(TargetChange.commitment_id == commitment.id)
+        )
+        if scored:
+            raise RuleViolation(
+                "strength",
+                f"{commitment.ref} has a status or target history; a vision clause is not "
+                "scored, so it cannot become one",
+            )
+    party_ids: dict[str, int] = {}
+    if "owners" in changed:
+        codes = [code for code, _ in wanted["owners"]]  # type: ignore[attr-defined]
+        party_ids = dict(
+            session.execute(select(Party.code, Party.id).where(Party.code.in_(codes))).all()  # type: ignore[attr-defined]
+        )
+        missing = [code for code in codes if code not in party_ids]
+        if missing:
+            raise NotFound("owners", missing[0], "party with code")
+    now = utcnow()
+    when = v.effective_time(at, "at", now=now)
+    revision = CommitmentRevision(
+        commitment_id=commitment.id,  # type: ignore[arg-type]
+        at=when,
+        recorded_at=now,
+        by=actor,
+        reason=clean_reason,
+        changes=diff,
+    )
+    session.add(revision)
+    columns = {name: wanted[name] for name in changed if name != "owners"}
+    _bump_commitment(session, commitment, seen, actor, when, **columns)
+    if "owners" in changed:
+        from sqlalchemy import delete, insert
+
+        session.execute(delete(Owner).where(Owner.commitment_id == commitment.id))  # type: ignore[arg-type]
+        session.execute(
+            insert(Owner),
+            [
+                {"commitment_id": commitment.id, "party_id": party_ids[code], "role": role}
+                for code, role in wanted["owners"]  # type: ignore[attr-defined]
+            ],
+        )
+    session.flush()
+    return revision
+
+
 def add_note(
     session: Session,
     ref: str,
@@ -481,7 +719,7 @@ def add_note(
         visibility=clean_visibility,
         body=clean_body,
         author=actor,
-        at=v.aware_utc(at, "at") if at is not None else utcnow(),
+        at=v.effective_time(at, "at", now=utcnow()),
     )
     session.add(note)
     session.flush()
@@ -533,10 +771,11 @@ def import_evidence(
     from sqlalchemy import insert
 
     actor = actor_name(actor)
-    when = v.aware_utc(at, "at") if at is not None else utcnow()
+    now = utcnow()
+    when = v.effective_time(at, "at", now=now)
     ids = dict(session.execute(select(Commitment.ref, Commitment.id)).all())
     errors: list[tuple[int, str]] = []
-    seen: dict[tuple[int, str], int] = {}
+    seen: dict[tuple[int, str], tuple[int, str]] = {}  # (commitment, page) -> (row, url)
     records: list[dict[str, object]] = []
     for number, raw in rows:
         try:
@@ -544,15 +783,21 @@ def import_evidence(
             cid = ids.get(ref)
             if cid is None:
                 raise NotFound("ref", ref, "commitment")
-            item = EvidenceInput.build(**{k: raw.get(k) for k in IMPORT_COLUMNS if k != "ref"})
+            item = EvidenceInput.build(
+                **{k: raw.get(k) for k in IMPORT_COLUMNS if k != "ref"}, now=now
+            )
         except (InvalidInput, NotFound) as exc:
             errors.append((number, str(exc)))
             continue
-        key = (cid, item.url)
+        key = (cid, v.same_page(item.url))
         if key in seen:
-            errors.append((number, f"url: repeats row {seen[key]} for {ref}"))
+            first, first_url = seen[key]
+            if first_url == item.url:
+                errors.append((number, f"url: repeats row {first} for {ref}"))
+            else:
+                errors.append((number, f"url: same page as row {first} for {ref} ({first_url})"))
             continue
-        seen[key] = number
+        seen[key] = (number, item.url)
         records.append(
             {
                 "commitment_id": cid,
@@ -565,21 +810,23 @@ def import_evidence(
             }
         )
     if seen:
-        existing: set[tuple[int, str]] = set()
+        # Evidence already recorded, by commitment and page (the same page at another address
+        # counts: validate.same_page), with its id for the refusal.
+        existing: dict[tuple[int, str], tuple[int, str]] = {}
         cids = sorted({cid for cid, _ in seen})
         for start in range(0, len(cids), 1000):
             chunk = cids[start : start + 1000]
-            existing.update(
-                session.execute(
-                    select(Evidence.commitment_id, Evidence.url).where(
-                        Evidence.commitment_id.in_(chunk)  # type: ignore[attr-defined]
-                    )
-                ).all()
-            )
+            for eid, cid, url in session.execute(
+                select(Evidence.id, Evidence.commitment_id, Evidence.url)
+                .where(Evidence.commitment_id.in_(chunk))  # type: ignore[attr-defined]
+                .order_by(Evidence.id)
+            ):
+                existing.setdefault((cid, v.same_page(url)), (eid, url))
         refs = {cid: ref for ref, cid in ids.items()}
-        for key, number in seen.items():
+        for key, (number, url) in seen.items():
             if key in existing:
-                errors.append((number, f"url: already recorded on {refs[key[0]]}"))
+                eid, old_url = existing[key]
+                errors.append((number, str(duplicate_url(refs[key[0]], url, eid, old_url))))
     if errors:
         errors.sort()
         raise ImportRefused(source, errors)
@@ -619,7 +866,7 @@ def set_target(
         raise RuleViolation(
             "target", f"{commitment.ref} already has the target {target.isoformat()}"
         )
-    when = v.aware_utc(at, "at") if at is not None else utcnow()
+    when = v.effective_time(at, "at", now=utcnow())
     cited = resolve_evidence(session, commitment, evidence)
     rebaseline = commitment.original_target is not None
     if rebaseline and not cited:

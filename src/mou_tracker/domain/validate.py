@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -156,9 +156,38 @@ def url(value: object, field: str = "url", *, required: bool = True) -> str | No
     return candidate
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def same_page(address: str) -> str:
+    """The form two addresses of one page share, for duplicate checks: scheme and host in lower
+    case, the default port (80 for http, 443 for https) left out, no fragment, no trailing
+    slash on the path; the query kept as it is. ``HTTPS://Example.org:443/a/#top`` and
+    ``https://example.org/a`` give the same result. Only for comparing: stored URLs keep the
+    form they were given in."""
+    try:
+        parts = urlsplit(address)
+        port = parts.port
+    except ValueError:
+        return address  # not a URL this tracker accepts: compared as it is
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    netloc = parts.netloc
+    if "@" in netloc:
+        host = netloc.rsplit("@", 1)[0] + "@" + host
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{host}{parts.path.rstrip('/')}{query}"
+
+
 # --- dates -------------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_BASIC_DATE = re.compile(r"^\d{8}$")  # 20260409: ISO 8601 basic format, YYYYMMDD
+_DIGITS = re.compile(r"\d+")
 _DEFAULT_A = datetime(2000, 1, 1)
 _DEFAULT_B = datetime(2004, 2, 2)
 
@@ -199,9 +228,10 @@ def _parse_date(value: object, field: str) -> date:
     raw = value.strip()
     if len(raw) > 40 or any(unicodedata.category(ch) == "Cc" for ch in raw):
         raise InvalidInput(field, f"{_shorten(raw)!r} is not a date")
-    if _ISO_DATE.match(raw):
+    if _ISO_DATE.match(raw) or _ISO_BASIC_DATE.match(raw):
+        digits = raw.replace("-", "")
         try:
-            iso = date.fromisoformat(raw)
+            iso = date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
         except ValueError as exc:
             raise InvalidInput(field, f"no such date {raw!r} ({exc})") from None
         return in_year_range(iso, field)
@@ -222,6 +252,7 @@ def _parse_date(value: object, field: str) -> date:
         raise InvalidInput(field, f"{_shorten(raw)!r} is not a full date; give day, month and year")
     if first.tzinfo is not None or first.time() != datetime.min.time():
         raise InvalidInput(field, f"{_shorten(raw)!r} has a time; give a date only")
+    _check_year_digits(raw, first.year, field)
     if other_order != first:
         raise InvalidInput(
             field,
@@ -229,6 +260,20 @@ def _parse_date(value: object, field: str) -> date:
             f"{other_order.date().isoformat()}); write it as YYYY-MM-DD",
         )
     return in_year_range(first.date(), field)
+
+
+def _check_year_digits(raw: str, year: int, field: str) -> None:
+    """The year must be written in full. python-dateutil reads a short year as one near today
+    ("26-4-9" is 2009-04-26, "9 Apr 26" and even "9 Apr 0026" are 2026): refuse, never guess."""
+    runs = _DIGITS.findall(raw)
+    if any(len(run) == 4 and int(run) == year for run in runs):
+        return
+    written = next((run for run in runs if len(run) == 4 and int(run) < FIRST_YEAR), None)
+    if written is not None:
+        raise InvalidInput(field, f"{_shorten(raw)!r}: the year {written} is before {FIRST_YEAR}")
+    raise InvalidInput(
+        field, f"{_shorten(raw)!r} has no four-digit year; write the year in full, as YYYY-MM-DD"
+    )
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2200
@@ -270,6 +315,79 @@ def aware_utc(value: object, field: str) -> datetime:
             f"{FIRST_YEAR}-{LAST_YEAR}",
         )
     return value.astimezone(UTC)
+
+
+# --- nothing dated in the future --------------------------------------------------------------
+
+CLOCK_SKEW = timedelta(minutes=5)
+SKEW_WORDS = "5 minutes"
+# UTC+14 (Kiribati's Line Islands) is the first time zone to begin each day.
+EARLIEST_ZONE = timedelta(hours=14)
+
+
+def clock() -> datetime:
+    """Now, aware UTC: what "the future" is judged against when the caller gives no ``now``."""
+    from mou_tracker.domain import clock as tracker_clock
+
+    return tracker_clock.now()
+
+
+def latest_time(now: datetime | None = None) -> datetime:
+    """The latest moment a change may take effect: now, plus the clock skew allowed."""
+    return (now or clock()).astimezone(UTC) + CLOCK_SKEW
+
+
+def latest_day(now: datetime | None = None) -> date:
+    """The latest date that is not in the future: today in UTC+14, where each day begins first
+    (a date that has begun somewhere on Earth is not in the future for the person who wrote
+    it), with the same clock skew as :func:`latest_time`. The one rule for every date: a
+    publication date, a review date, a date read from a file."""
+    return (latest_time(now) + EARLIEST_ZONE).date()
+
+
+def day_not_in_future(value: date, field: str, *, now: datetime | None = None) -> date:
+    """``value`` if that day has begun somewhere on Earth; else refused naming ``field``."""
+    current = now or clock()
+    if value > latest_day(current):
+        raise InvalidInput(
+            field,
+            f"{value.isoformat()} is in the future (today is "
+            f"{current.astimezone(UTC).date().isoformat()} in UTC, and no time zone has reached "
+            f"{value.isoformat()} yet)",
+        )
+    return value
+
+
+def publication_date(value: object, field: str, *, now: datetime | None = None) -> date:
+    """A publication date typed by a person (CLI, form, CSV cell): read by :func:`parse_date`
+    and not in the future (:func:`day_not_in_future`)."""
+    return day_not_in_future(parse_date(value, field), field, now=now)
+
+
+def utc_z(value: datetime) -> str:
+    """``value`` in UTC to the second, ending in ``Z`` (a naive value is taken as UTC)."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def time_not_in_future(value: datetime, field: str, *, now: datetime | None = None) -> datetime:
+    """An aware time no later than now (plus :data:`CLOCK_SKEW`); else refused naming ``field``."""
+    current = now or clock()
+    if value > latest_time(current):
+        raise InvalidInput(
+            field,
+            f"{utc_z(value)} is in the future (it is {utc_z(current)} now; clocks may differ "
+            f"by {SKEW_WORDS}, no more)",
+        )
+    return value
+
+
+def effective_time(value: object, field: str, *, now: datetime) -> datetime:
+    """When a change takes effect: ``now`` if ``value`` is ``None``, else ``value`` as an aware
+    UTC time that is not in the future (it may be earlier than now, never later)."""
+    if value is None:
+        return now
+    return time_not_in_future(aware_utc(value, field), field, now=now)
 
 
 # --- review cadence ----------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
-from mou_tracker.domain.queries import CommitmentDetail, CommitmentRow
-from mou_tracker.domain.serialize import iso, memorandum_to_json
+from mou_tracker.domain.queries import CommitmentDetail, CommitmentRow, RevisionView
+from mou_tracker.domain.serialize import correction_to_json, iso, memorandum_to_json
 from mou_tracker.links import publishable_url
 from mou_tracker.reports.markdown import page_path
 from mou_tracker.reports.model import Snapshot
@@ -40,6 +40,8 @@ COMMITMENT_COLUMNS = (
     "text_basis",
     "source_url",
     "page",
+    "restates",
+    "counted",
 )
 EVIDENCE_COLUMNS = (
     "ref",
@@ -54,6 +56,7 @@ EVIDENCE_COLUMNS = (
     "summary",
     "archived_url",
     "added_at",
+    "recorded_at",
     "added_by",
     "corrections",
     "link_state",
@@ -62,12 +65,26 @@ EVIDENCE_COLUMNS = (
 HISTORY_COLUMNS = (
     "ref",
     "at",
+    "recorded_at",
     "kind",
     "from_status",
     "to_status",
     "by",
     "reason",
     "evidence_ids",
+)
+# One row per field changed by a correction, of a commitment (evidence_id empty) or of one of
+# its evidence records: the public corrections log in one table.
+CORRECTION_COLUMNS = (
+    "ref",
+    "evidence_id",
+    "at",
+    "recorded_at",
+    "by",
+    "reason",
+    "field",
+    "old",
+    "new",
 )
 
 
@@ -91,6 +108,16 @@ def _stale(row: CommitmentRow | None, snap: Snapshot) -> bool:
     return bool(row and row.stale(snap.today))
 
 
+def _corrections_of(d: CommitmentDetail) -> list[tuple[int | None, RevisionView]]:
+    """The corrections of a commitment (evidence id None) and of its evidence, oldest first
+    (by the time each takes effect; the commitment's own first on the same time)."""
+    found: list[tuple[int | None, RevisionView]] = [(None, r) for r in d.corrections]
+    for e in d.evidence:
+        found += [(e.id, r) for r in e.revisions]
+    found.sort(key=lambda item: (item[1].at, item[0] or 0))
+    return found
+
+
 class DataWriter:
     """Writes the JSON and CSV files as commitment details stream past."""
 
@@ -102,6 +129,7 @@ class DataWriter:
         commitments_csv: IO[str] | None,
         evidence_csv: IO[str] | None,
         history_csv: IO[str] | None,
+        corrections_csv: IO[str] | None = None,
     ) -> None:
         self.snap = snap
         self.rows = {r.ref: r for r in snap.rows}
@@ -112,6 +140,7 @@ class DataWriter:
             ("commitments", commitments_csv, COMMITMENT_COLUMNS),
             ("evidence", evidence_csv, EVIDENCE_COLUMNS),
             ("history", history_csv, HISTORY_COLUMNS),
+            ("corrections", corrections_csv, CORRECTION_COLUMNS),
         ):
             if handle is not None:
                 writer = csv.writer(handle, lineterminator="\n")
@@ -160,6 +189,7 @@ class DataWriter:
                             e.summary,
                             e.archived_url,
                             iso(e.added_at),
+                            iso(e.recorded_at),
                             e.added_by,
                             len(e.revisions),
                             e.link.label if e.link else "not checked",
@@ -175,6 +205,7 @@ class DataWriter:
                         (
                             d.ref,
                             iso(h.at),
+                            iso(h.recorded_at),
                             h.kind,
                             h.from_status,
                             h.to_status,
@@ -184,6 +215,25 @@ class DataWriter:
                         )
                     )
                 )
+        if "corrections" in self.writers:
+            writer = self.writers["corrections"]
+            for evidence_id, r in _corrections_of(d):
+                for field, old, new in r.changes:
+                    writer.writerow(
+                        _row(
+                            (
+                                d.ref,
+                                evidence_id,
+                                iso(r.at),
+                                iso(r.recorded_at),
+                                r.by,
+                                r.reason,
+                                field,
+                                old,
+                                new,
+                            )
+                        )
+                    )
 
     def close(self) -> None:
         if self.json_file is not None:
@@ -205,6 +255,8 @@ class DataWriter:
             "theme": d.theme,
             "strength": d.strength,
             "scored": scored,
+            "restates": list(d.restates),
+            "counted": scored and not d.restates,
             "status": d.status,
             "status_since": iso(d.status_changed_at),
             "status_reason": d.status_reason,
@@ -224,6 +276,7 @@ class DataWriter:
                 "changes": [
                     {
                         "at": iso(t.at),
+                        "recorded_at": iso(t.recorded_at),
                         "by": t.by,
                         "from": iso(t.old_target),
                         "to": iso(t.new_target),
@@ -248,9 +301,11 @@ class DataWriter:
                     "archived_url": e.archived_url,
                     "added_by": e.added_by,
                     "added_at": iso(e.added_at),
+                    "recorded_at": iso(e.recorded_at),
                     "corrections": [
                         {
                             "at": iso(r.at),
+                            "recorded_at": iso(r.recorded_at),
                             "by": r.by,
                             "reason": r.reason,
                             "changes": [{"field": f, "old": o, "new": n} for f, o, n in r.changes],
@@ -274,6 +329,7 @@ class DataWriter:
             "history": [
                 {
                     "at": iso(h.at),
+                    "recorded_at": iso(h.recorded_at),
                     "kind": h.kind,
                     "from": h.from_status,
                     "to": h.to_status,
@@ -283,8 +339,14 @@ class DataWriter:
                 }
                 for h in d.history
             ],
+            "corrections": [correction_to_json(r) for r in d.corrections],
             "notes": [
-                {"at": iso(n.at), "author": n.author, "body": n.body}
+                {
+                    "at": iso(n.at),
+                    "recorded_at": iso(n.recorded_at),
+                    "author": n.author,
+                    "body": n.body,
+                }
                 for n in d.notes
                 if n.visibility == "public"
             ],
@@ -319,5 +381,7 @@ class DataWriter:
                 d.text_basis,
                 d.source_url,
                 page_path(d.ref),
+                " ".join(d.restates),
+                scored and not d.restates,
             )
         )

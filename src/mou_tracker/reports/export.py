@@ -25,6 +25,7 @@ import ctypes.util
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -152,6 +153,18 @@ class _Files:
                 handle.write(data)
         self.hashes[rel] = digest
         return digest
+
+    def carry(self, rel: str, digest: str) -> bool:
+        """Take a file of the previous export over unchanged, if its bytes match its hash."""
+        data = self._old_bytes(rel)
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            return False
+        path = self._path(rel)
+        if not self._link(rel, path):
+            with open(path, "wb") as handle:
+                handle.write(data)
+        self.hashes[rel] = digest
+        return True
 
     def reusable_html(self, rel: str, source_digest: str) -> bool:
         """Link the previous export's HTML page if it was rendered from the same Markdown."""
@@ -322,6 +335,7 @@ def _write_pages(
         name = pages.digest_file_name(None if default else start)
         page(name, pages.digest_page(dg, snap, title=title))
         digest_files.append((name, title))
+    digest_files += _keep_earlier_digests(files, formats, {name for name, _ in digest_files})
 
     recent = model.events(
         session, None, snap.as_of, limit=model.RECENT_CHANGES, kinds=("history", "target")
@@ -343,6 +357,7 @@ def _write_pages(
             commitments_csv=maybe("csv", "data/commitments.csv"),
             evidence_csv=maybe("csv", "data/evidence.csv"),
             history_csv=maybe("csv", "data/history.csv"),
+            corrections_csv=maybe("csv", "data/corrections.csv"),
         )
         done = 0
         for batch in model.details_in_batches(session):
@@ -376,6 +391,42 @@ def check_report_date(session: Session, report_date: date | None, since: date | 
             "--since", f"{since.isoformat()} is after the report date ({chosen.isoformat()})"
         )
     return chosen
+
+
+_EARLIER_DIGEST = re.compile(r"^changes-since-\d{4}-\d{2}-\d{2}\.md$")
+
+
+def _keep_earlier_digests(
+    files: _Files, formats: tuple[str, ...], written: set[str]
+) -> list[tuple[str, str]]:
+    """Carry the ``--since`` digests of the previous export into this one (unless this export
+    wrote the same file again), so a link someone shared to one keeps working. Returns
+    (file, title) for the index, newest window first."""
+    old = files.old.get("files") if isinstance(files.old, dict) else None
+    if files.previous is None or not isinstance(old, dict):
+        return []
+    kept: list[tuple[str, str]] = []
+    for name in sorted((n for n in old if _EARLIER_DIGEST.match(n)), reverse=True):
+        if name in written:
+            continue
+        carried = False
+        for fmt, rel in (("md", name), ("html", "html/" + html_report.html_path(name))):
+            if fmt in formats and rel in old and files.carry(rel, str(old[rel])):
+                carried = True
+        if not carried:
+            continue
+        title = _digest_title_of(files.previous / name) or name
+        kept.append((name, f"{title} (kept from an earlier export)"))
+    return kept
+
+
+def _digest_title_of(path: Path) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = handle.readline().strip()
+    except OSError:
+        return None
+    return first[2:].strip() if first.startswith("# ") else None
 
 
 def _check_page_names(refs: Sequence[str]) -> None:

@@ -11,16 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from mou_tracker.domain.models import (
     Commitment,
+    CommitmentRevision,
     Evidence,
     EvidenceRevision,
     HistoryEntry,
+    HistoryEvidence,
     LinkCheck,
     Memorandum,
     Note,
@@ -44,15 +47,24 @@ LATEST_EVIDENCE = 10
 DETAIL_BATCH = 500
 
 
+def recorded(model: Any) -> Any:
+    """When a row was recorded in the tracker: ``recorded_at``, or for a row written by a tool
+    outside the tracker (no ``recorded_at``), the time it takes effect."""
+    effective = model.added_at if model is Evidence else model.at
+    return func.coalesce(model.recorded_at, effective)
+
+
 def as_of(session: Session) -> datetime | None:
-    """The latest recorded change that a report can show (internal notes excluded)."""
+    """The latest change recorded in the tracker that a report can show (internal notes
+    excluded): by the time it was recorded, so a back-dated entry moves it too."""
     candidates = [
-        session.scalar(select(func.max(HistoryEntry.at))),
-        session.scalar(select(func.max(Evidence.added_at))),
-        session.scalar(select(func.max(EvidenceRevision.at))),
-        session.scalar(select(func.max(TargetChange.at))),
-        session.scalar(select(func.max(Note.at)).where(Note.visibility == "public")),
+        session.scalar(select(func.max(recorded(HistoryEntry)))),
+        session.scalar(select(func.max(recorded(Evidence)))),
+        session.scalar(select(func.max(recorded(EvidenceRevision)))),
+        session.scalar(select(func.max(recorded(TargetChange)))),
+        session.scalar(select(func.max(recorded(Note))).where(Note.visibility == "public")),
         session.scalar(select(func.max(LinkCheck.checked_at))),
+        session.scalar(select(func.max(recorded(CommitmentRevision)))),
         session.scalar(select(func.max(Commitment.added_at))),
     ]
     found = [_aware(c) for c in candidates if c is not None]
@@ -78,10 +90,12 @@ class Party_:
 
 @dataclass(frozen=True)
 class Event:
-    """One dated change, for "recent changes" and the digest."""
+    """One dated change, for "recent changes" and the digest. ``at`` is when it was recorded
+    in the tracker; ``effective`` when it takes effect, where that differs (a back-dated
+    assessment, evidence whose ``added_at`` a file gave)."""
 
     at: datetime
-    kind: str  # status | review | evidence | target | correction
+    kind: str  # status | review | evidence | target | correction | note
     ref: str
     title: str
     from_status: str | None = None
@@ -92,6 +106,18 @@ class Event:
     published: date | None = None
     old_target: date | None = None
     new_target: date | None = None
+    effective: datetime | None = None  # set only when it differs from ``at``
+    cited: tuple[tuple[int, str, str], ...] = ()  # evidence a status change cites: id, title, url
+    changes: tuple[tuple[str, str, str], ...] = ()  # a correction's (field, old, new)
+
+
+def _effective(
+    recorded_at: datetime | None, effective: datetime
+) -> tuple[datetime, datetime | None]:
+    """(recorded, effective-if-different) for an event."""
+    if recorded_at is None:
+        return effective, None
+    return recorded_at, (effective if effective != recorded_at else None)
 
 
 @dataclass(frozen=True)
@@ -117,6 +143,15 @@ class Snapshot:
     def quiet_days(self) -> int | None:
         """Days from the latest recorded change to the report date."""
         return (self.report_date - self.as_of.date()).days if self.as_of else None
+
+    @cached_property
+    def restated_by(self) -> dict[str, tuple[str, ...]]:
+        """ref -> the refs of the commitments that restate it, in report order."""
+        found: dict[str, list[str]] = {}
+        for row in self.rows:
+            for ref in row.restates:
+                found.setdefault(ref, []).append(row.ref)
+        return {ref: tuple(refs) for ref, refs in found.items()}
 
 
 def snapshot(session: Session, report_date: date | None = None) -> Snapshot:
@@ -184,7 +219,7 @@ def details_in_batches(
         yield commitment_details(session, ids[start : start + batch], include_internal=False)  # type: ignore[arg-type]
 
 
-ALL_KINDS = ("history", "evidence", "correction", "target")
+ALL_KINDS = ("history", "evidence", "correction", "target", "note", "commitment correction")
 
 
 def events(
@@ -194,10 +229,12 @@ def events(
     limit: int | None = None,
     kinds: Sequence[str] = ALL_KINDS,
 ) -> list[Event]:
-    """Dated changes with ``start <= at <= end``, newest first (``limit`` of them, if given).
+    """Changes recorded with ``start <= recorded <= end``, newest first (``limit`` of them, if
+    given): by the time the tracker recorded them, so a back-dated change shows up when it was
+    made, with its effective date beside it.
 
     Status changes and reviews (``history``), evidence added, evidence corrected, targets set
-    or moved. Each kind is read with one query; the union is sorted here.
+    or moved, public notes. Each kind is read with one query; the union is sorted here.
     """
 
     def window(column):  # type: ignore[no-untyped-def]
@@ -221,6 +258,10 @@ def events(
         _correction_events(session, newest, found)
     if "target" in kinds:
         _target_events(session, newest, found)
+    if "note" in kinds:
+        _note_events(session, newest, found)
+    if "commitment correction" in kinds:
+        _commitment_correction_events(session, newest, found)
     found.sort(key=lambda e: (e.at, e.kind, e.ref, e.text or ""), reverse=True)
     return found[:limit] if limit is not None else found
 
@@ -230,12 +271,27 @@ def _history_events(session: Session, newest: Any, found: list[Event]) -> None:
         select(HistoryEntry, Commitment.ref, Commitment.title).join(
             Commitment, Commitment.id == HistoryEntry.commitment_id
         ),
-        HistoryEntry.at,
+        recorded(HistoryEntry),
     )
-    for h, ref, title in session.execute(history):
+    rows = list(session.execute(history))
+    cited: dict[int, list[tuple[int, str, str]]] = {}
+    ids = [h.id for h, _ref, _title in rows if h.kind == "status"]
+    for start in range(0, len(ids), 1000):
+        query = (
+            select(HistoryEvidence.history_id, Evidence.id, Evidence.title, Evidence.url)
+            .join(Evidence, Evidence.id == HistoryEvidence.evidence_id)
+            .where(col(HistoryEvidence.history_id).in_(ids[start : start + 1000]))
+            .order_by(HistoryEvidence.history_id, Evidence.id)
+        )
+        for hid, eid, ev_title, url in session.execute(query):
+            cited.setdefault(hid, []).append((eid, ev_title, url))
+    for h, ref, title in rows:
+        at, effective = _effective(h.recorded_at, h.at)
         found.append(
             Event(
-                at=h.at,
+                at=at,
+                effective=effective,
+                cited=tuple(cited.get(h.id, ())),
                 kind=h.kind,
                 ref=ref,
                 title=title,
@@ -252,12 +308,14 @@ def _evidence_events(session: Session, newest: Any, found: list[Event]) -> None:
         select(Evidence, Commitment.ref, Commitment.title).join(
             Commitment, Commitment.id == Evidence.commitment_id
         ),
-        Evidence.added_at,
+        recorded(Evidence),
     )
     for e, ref, title in session.execute(evidence):
+        at, effective = _effective(e.recorded_at, e.added_at)
         found.append(
             Event(
-                at=e.added_at,
+                at=at,
+                effective=effective,
                 kind="evidence",
                 ref=ref,
                 title=title,
@@ -274,13 +332,15 @@ def _correction_events(session: Session, newest: Any, found: list[Event]) -> Non
         select(EvidenceRevision, Evidence.title, Evidence.url, Commitment.ref, Commitment.title)
         .join(Evidence, Evidence.id == EvidenceRevision.evidence_id)
         .join(Commitment, Commitment.id == Evidence.commitment_id),
-        EvidenceRevision.at,
+        recorded(EvidenceRevision),
     )
     for r, ev_title, ev_url, ref, title in session.execute(corrections):
         fields = ", ".join(c["field"] for c in r.changes)
+        at, effective = _effective(r.recorded_at, r.at)
         found.append(
             Event(
-                at=r.at,
+                at=at,
+                effective=effective,
                 kind="correction",
                 ref=ref,
                 title=title,
@@ -296,12 +356,14 @@ def _target_events(session: Session, newest: Any, found: list[Event]) -> None:
         select(TargetChange, Commitment.ref, Commitment.title).join(
             Commitment, Commitment.id == TargetChange.commitment_id
         ),
-        TargetChange.at,
+        recorded(TargetChange),
     )
     for t, ref, title in session.execute(targets):
+        at, effective = _effective(t.recorded_at, t.at)
         found.append(
             Event(
-                at=t.at,
+                at=at,
+                effective=effective,
                 kind="target",
                 ref=ref,
                 title=title,
@@ -309,6 +371,53 @@ def _target_events(session: Session, newest: Any, found: list[Event]) -> None:
                 text=t.reason,
                 old_target=t.old_target,
                 new_target=t.new_target,
+            )
+        )
+
+
+def _note_events(session: Session, newest: Any, found: list[Event]) -> None:
+    notes = newest(
+        select(Note, Commitment.ref, Commitment.title)
+        .join(Commitment, Commitment.id == Note.commitment_id)
+        .where(Note.visibility == "public"),  # internal notes never reach a report
+        recorded(Note),
+    )
+    for n, ref, title in session.execute(notes):
+        at, effective = _effective(n.recorded_at, n.at)
+        found.append(
+            Event(
+                at=at,
+                effective=effective,
+                kind="note",
+                ref=ref,
+                title=title,
+                actor=n.author,
+                text=n.body,
+            )
+        )
+
+
+def _commitment_correction_events(session: Session, newest: Any, found: list[Event]) -> None:
+    """Corrections of how a commitment is recorded (its public corrections log). ``text`` is
+    the reason; ``changes`` the fields with their old and new values."""
+    corrections = newest(
+        select(CommitmentRevision, Commitment.ref, Commitment.title).join(
+            Commitment, Commitment.id == CommitmentRevision.commitment_id
+        ),
+        recorded(CommitmentRevision),
+    )
+    for r, ref, title in session.execute(corrections):
+        at, effective = _effective(r.recorded_at, r.at)
+        found.append(
+            Event(
+                at=at,
+                effective=effective,
+                kind="commitment correction",
+                ref=ref,
+                title=title,
+                actor=r.by,
+                text=r.reason,
+                changes=tuple((c["field"], c["old"], c["new"]) for c in r.changes),
             )
         )
 
@@ -351,8 +460,10 @@ class Digest:
     evidence: tuple[Event, ...]
     corrections: tuple[Event, ...]
     targets: tuple[Event, ...]
+    notes: tuple[Event, ...]
     new_commitments: tuple[CommitmentRow, ...]
     fell_overdue: tuple[CommitmentRow, ...]
+    commitment_corrections: tuple[Event, ...] = ()  # corrections of how commitments are recorded
 
 
 def digest(session: Session, snap: Snapshot, since: date | None) -> Digest | None:
@@ -387,16 +498,19 @@ def digest(session: Session, snap: Snapshot, since: date | None) -> Digest | Non
         evidence=tuple(e for e in oldest_first if e.kind == "evidence"),
         corrections=tuple(e for e in oldest_first if e.kind == "correction"),
         targets=tuple(e for e in oldest_first if e.kind == "target"),
+        notes=tuple(e for e in oldest_first if e.kind == "note"),
         new_commitments=tuple(new),
         fell_overdue=tuple(overdue),
+        commitment_corrections=tuple(e for e in oldest_first if e.kind == "commitment correction"),
     )
 
 
 def group_counts(rows: Sequence[CommitmentRow], key: str) -> list[tuple[str, dict[str, int]]]:
-    """Status counts of scored commitments per theme / owner / strength, in a stable order."""
+    """Status counts per theme / owner / strength, in a stable order, of the commitments
+    counted in headline figures (:attr:`CommitmentRow.counted`: scored, each promise once)."""
     groups: dict[str, dict[str, int]] = {}
     for row in rows:
-        if row.strength == "vision":
+        if not row.counted:  # not scored (vision), or a restatement counted at its clause
             continue
         if key == "owner":
             names = sorted({o.code for o in row.owners})

@@ -6,7 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from mou_tracker.domain.queries import CommitmentDetail, EvidenceView, LinkState, MemorandumView
+from mou_tracker.domain.queries import (
+    CommitmentDetail,
+    CommitmentRow,
+    EvidenceView,
+    LinkState,
+    MemorandumView,
+)
 from mou_tracker.domain.vocab import STATUS_LABELS, STATUSES, STRENGTH_WORDS, STRENGTHS
 from mou_tracker.links import publishable_url
 from mou_tracker.reports.markdown import (
@@ -178,10 +184,13 @@ def index_page(
         "not scored."
     )
     out.append("")
+    counted = [r for r in scored if r.counted]
+    out.append(_counting_rule(scored, counted))
+    out.append("")
     out.append("### By status")
     out.append("")
     counts = {s: 0 for s in STATUSES}
-    for r in scored:
+    for r in counted:
         counts[r.status] += 1
     out.append(
         table(
@@ -190,8 +199,8 @@ def index_page(
                 [
                     STATUS_LABELS[s],
                     str(counts[s]),
-                    _share(counts[s], len(scored)),
-                    bar(counts[s] / len(scored) if scored else 0),
+                    _share(counts[s], len(counted)),
+                    bar(counts[s] / len(counted) if counted else 0),
                 ]
                 for s in SHOWN_STATUSES
             ],
@@ -266,7 +275,7 @@ def index_page(
         table_rows.append(
             [
                 page_link(r.ref, page_path(r.ref)),
-                inline(r.title),
+                inline(r.title) + (f" ({_restates(r.restates)})" if r.restates else ""),
                 _owners(r.owners),
                 r.strength,
                 f"**{status_word(r.status, r.strength)}**"
@@ -342,10 +351,15 @@ def index_page(
     if recent:
         out.append(
             table(
-                ["When", "Ref", "Change", "By"],
+                ["Recorded", "Ref", "Change", "By"],
                 [
                     [
-                        day(e.at),
+                        day(e.at)
+                        + (
+                            f" (effective {day(e.effective)})"
+                            if e.effective and e.effective.date() != e.at.date()
+                            else ""
+                        ),
                         page_link(e.ref, page_path(e.ref)),
                         _event_words(e),
                         inline(e.actor),
@@ -394,6 +408,7 @@ def index_page(
                     ("commitments.csv", "csv"),
                     ("evidence.csv", "csv"),
                     ("history.csv", "csv"),
+                    ("corrections.csv", "csv"),
                 )
                 if fmt in formats
             )
@@ -410,6 +425,31 @@ def index_page(
     out.extend(lines)
     out.append("")
     return "\n".join(out)
+
+
+def _counting_rule(scored: Sequence[CommitmentRow], counted: Sequence[CommitmentRow]) -> str:
+    """The rule that counts each promise once, in one sentence, with what it leaves out."""
+    restating = [r for r in scored if r.restates]
+    if not restating:
+        return (
+            "Each promise is counted once: a commitment that restates another (a press-release "
+            "undertaking repeating a clause) is counted with the clause it restates; none does, "
+            f"so the figures below count all {len(counted)} scored commitments."
+        )
+    refs = ", ".join(page_link(r.ref, page_path(r.ref)) for r in restating)
+    n, k = len(counted), len(restating)
+    return (
+        "Each promise is counted once: a commitment that restates another (a press-release "
+        "undertaking repeating a clause) keeps its own page and status but is counted with the "
+        f"clause it restates, so the figures below count {n} commitment{'s' if n != 1 else ''} "
+        f"and leave out {k} restatement{'s' if k != 1 else ''} ({refs})."
+    )
+
+
+def _restates(refs: Sequence[str], *, from_index: bool = True) -> str:
+    """``restates OAI-3.1, OAI-3.2``, each a link to its page."""
+    links = ", ".join(page_link(ref, page_path(ref, from_index=from_index)) for ref in refs)
+    return f"restates {links}"
 
 
 def _memo_header(snap: Snapshot, m: MemorandumView) -> list[str]:
@@ -482,6 +522,8 @@ def _event_words(e: Event) -> str:
         )
     if e.kind == "correction":
         return f"evidence corrected: {inline(e.text)}"
+    if e.kind == "commitment correction":
+        return f"corrected: {_changes_words(e.changes)}. Why: {inline(e.text)}"
     if e.kind == "target":
         if e.old_target is None:
             return f"target set to {day(e.new_target)}: {inline(e.text)}"
@@ -523,6 +565,23 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
         ["Strength", f"**{d.strength}** — {inline(STRENGTH_WORDS.get(d.strength, ''))}"],
         ["Owners", _owners(d.owners, full=True)],
     ]
+    if d.restates:
+        facts.append(
+            [
+                "Restates",
+                ", ".join(page_link(r, page_path(r, from_index=False)) for r in d.restates)
+                + ": the same promise, counted there and not again in the headline figures",
+            ]
+        )
+    restated_by = snap.restated_by.get(d.ref, ())
+    if restated_by:
+        facts.append(
+            [
+                "Restated by",
+                ", ".join(page_link(r, page_path(r, from_index=False)) for r in restated_by)
+                + " (counted once, here)",
+            ]
+        )
     if d.strength != "vision":
         review = f"every {inline(d.review_cadence)}; last reviewed {day(d.last_reviewed)}; next due {day(d.next_review)}"
         if d.next_review is not None and d.next_review < today:
@@ -565,8 +624,16 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
             cited = "; ".join(
                 f"{link(by_id[i].title, by_id[i].url)} (#{i})" for i in h.evidence_ids if i in by_id
             )
-            rows.append([stamp(h.at), change, inline(h.actor), inline(h.reason), cited or "—"])
-        out.append(table(["When", "Change", "By", "Why", "Evidence cited"], rows))
+            rows.append(
+                [
+                    _two_times(h.at, h.recorded_at),
+                    change,
+                    inline(h.actor),
+                    inline(h.reason),
+                    cited or "—",
+                ]
+            )
+        out.append(table(["When (effective)", "Change", "By", "Why", "Evidence cited"], rows))
     elif d.strength == "vision":
         out.append("Not scored, so no status history.")
     else:
@@ -588,8 +655,10 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
                 if t.evidence_url
                 else "—"
             )
-            rows.append([stamp(t.at), change, inline(t.by), inline(t.reason), evidence])
-        out.append(table(["When", "Target", "By", "Why", "Evidence"], rows))
+            rows.append(
+                [_two_times(t.at, t.recorded_at), change, inline(t.by), inline(t.reason), evidence]
+            )
+        out.append(table(["When (effective)", "Target", "By", "Why", "Evidence"], rows))
         out.append("")
 
     out.append(f"## Evidence ({len(d.evidence)})")
@@ -606,11 +675,13 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
         out.append("No evidence recorded yet.")
         out.append("")
 
+    out.extend(_corrections(d))
+
     out.append("## Notes")
     out.append("")
     public = [n for n in d.notes if n.visibility == "public"]
     for n in public:
-        out.append(f"**{stamp(n.at)}, {inline(n.author)}:**")
+        out.append(f"**{_two_times(n.at, n.recorded_at)}, {inline(n.author)}:**")
         out.append("")
         out.append(note_markdown(n.body))
         out.append("")
@@ -626,8 +697,7 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
     out.append("---")
     out.append("")
     out.append(
-        f"Report date {long_day(snap.report_date)}; latest change recorded "
-        f"{long_day(snap.as_of)}. Generated by {GENERATOR}. "
+        f"Report date {long_day(snap.report_date)}. Generated by {GENERATOR}. "
         f"{page_link('All commitments', '../README.md')}."
     )
     out.append("")
@@ -666,10 +736,47 @@ def _evidence_item(e: EvidenceView) -> list[str]:
         )
         lines += [
             "",
-            f"  Corrected {stamp(r.at)} by {inline(r.by)}: {changes} ({inline(r.reason)}).",
+            f"  Corrected {_two_times(r.at, r.recorded_at)} by {inline(r.by)}: {changes} ({inline(r.reason)}).",
         ]
     lines.append("")
     return lines
+
+
+def _changes_words(changes: Sequence[tuple[str, str, str]]) -> str:
+    """``title: “old” → “new”; strength: “explore” → “may”`` (an empty value shows as —)."""
+    return "; ".join(
+        f"{inline(field.replace('_', ' '))}: “{inline(old) or '—'}” → “{inline(new) or '—'}”"
+        for field, old, new in changes
+    )
+
+
+def _corrections(d: CommitmentDetail) -> list[str]:
+    """The corrections column of a commitment: every change to how it or its evidence is
+    recorded, oldest first, with what it said before, who changed it, when and why."""
+    entries = [(r.at, 0, "the commitment", r) for r in d.corrections]
+    for e in d.evidence:
+        entries += [(r.at, e.id, f"evidence #{e.id}", r) for r in e.revisions]
+    entries.sort(key=lambda item: (item[0], item[1]))
+    out = ["## Corrections", ""]
+    if not entries:
+        out += [
+            "None: nothing recorded about this commitment or its evidence has been changed "
+            "since it was entered.",
+            "",
+        ]
+        return out
+    out += [
+        "Every change to how this commitment or its evidence is recorded, oldest first: what it "
+        "said before, what it says now, who changed it, when and why.",
+        "",
+    ]
+    for _at, _order, what, r in entries:
+        out.append(
+            f"- **{_two_times(r.at, r.recorded_at)}**, {what}, by {inline(r.by)}: "
+            f"{_changes_words(r.changes)}. Why: {inline(r.reason)}"
+        )
+    out.append("")
+    return out
 
 
 # --- the digest -------------------------------------------------------------------------------
@@ -695,10 +802,13 @@ def digest_page(dg: Digest, snap: Snapshot, *, title: str) -> str:
             out.append(f"### Moved to {STATUS_LABELS[status]} ({len(items)})")
             out.append("")
             for e in items:
+                cites = "; ".join(f"{link(t, u)} (#{i})" for i, t, u in e.cited)
                 out.append(
-                    f"- {page_link(e.ref, page_path(e.ref))} {inline(e.title)}: from "
-                    f"{STATUS_LABELS.get(e.from_status or '', e.from_status)} on {day(e.at)} by "
-                    f"{inline(e.actor)}. {inline(e.text)}"
+                    f"- {page_link(e.ref, page_path(e.ref))} {inline(e.title)}: "
+                    f"{STATUS_LABELS.get(e.from_status or '', e.from_status)} → "
+                    f"{STATUS_LABELS.get(e.to_status or '', e.to_status)}, {_when(e)} "
+                    f"({inline(e.actor)}). {inline(e.text)}"
+                    + (f" Evidence: {cites}." if cites else "")
                 )
             out.append("")
     else:
@@ -709,7 +819,7 @@ def digest_page(dg: Digest, snap: Snapshot, *, title: str) -> str:
         "Reviews that left the status unchanged",
         dg.reviews,
         lambda e: (
-            f"{page_link(e.ref, page_path(e.ref))} on {day(e.at)} by {inline(e.actor)}: {inline(e.text)}"
+            f"{page_link(e.ref, page_path(e.ref))} {_when(e)} ({inline(e.actor)}): {inline(e.text)}"
         ),
     )
     _digest_list(
@@ -719,7 +829,8 @@ def digest_page(dg: Digest, snap: Snapshot, *, title: str) -> str:
         lambda e: (
             f"{page_link(e.ref, page_path(e.ref))}: {link(e.text, e.url)}"
             + (f", published {day(e.published)}" if e.published else ", undated")
-            + f"; added {day(e.at)} by {inline(e.actor)}"
+            + f"; recorded {day(e.at)} by {inline(e.actor)}"
+            + (f" (dated {day(e.effective)} in the file it came from)" if e.effective else "")
         ),
     )
     _digest_list(
@@ -727,14 +838,31 @@ def digest_page(dg: Digest, snap: Snapshot, *, title: str) -> str:
         "Evidence corrected",
         dg.corrections,
         lambda e: (
-            f"{page_link(e.ref, page_path(e.ref))} on {day(e.at)} by {inline(e.actor)}: {inline(e.text)}"
+            f"{page_link(e.ref, page_path(e.ref))} {_when(e)} ({inline(e.actor)}): {inline(e.text)}"
+        ),
+    )
+    _digest_list(
+        out,
+        "Commitments corrected",
+        dg.commitment_corrections,
+        lambda e: (
+            f"{page_link(e.ref, page_path(e.ref))} {inline(e.title)} {_when(e)} "
+            f"({inline(e.actor)}): {_changes_words(e.changes)}. Why: {inline(e.text)}"
         ),
     )
     _digest_list(
         out,
         "Target dates set or moved",
         dg.targets,
-        lambda e: f"{page_link(e.ref, page_path(e.ref))} on {day(e.at)}: {_event_words(e)}",
+        lambda e: f"{page_link(e.ref, page_path(e.ref))} {_when(e)}: {_event_words(e)}",
+    )
+    _digest_list(
+        out,
+        "Public notes added",
+        dg.notes,
+        lambda e: (
+            f"{page_link(e.ref, page_path(e.ref))} {_when(e)} ({inline(e.actor)}): {inline(_first_line(e.text))}"
+        ),
     )
     out.append(f"## New commitments ({len(dg.new_commitments)})")
     out.append("")
@@ -755,6 +883,27 @@ def digest_page(dg: Digest, snap: Snapshot, *, title: str) -> str:
         out.append("None.")
     out.append("")
     return "\n".join(out)
+
+
+def _two_times(effective: datetime, recorded_at: datetime | None) -> str:
+    """The effective time, and the recording time when it was on another day."""
+    if recorded_at is not None and recorded_at.date() != effective.date():
+        return f"{stamp(effective)} (recorded {day(recorded_at)})"
+    return stamp(effective)
+
+
+def _when(e: Event) -> str:
+    """``on 27 Nov 2026``, or for a back-dated record ``effective 1 Jun 2026, recorded on
+    27 Nov 2026``: a reader learns both what the change is about and when it was made."""
+    if e.effective is not None and e.effective.date() != e.at.date():
+        return f"effective {day(e.effective)}, recorded on {day(e.at)}"
+    return f"on {day(e.at)}"
+
+
+def _first_line(text: str | None) -> str:
+    """The first line of a note, shortened: the note itself is on the commitment's page."""
+    first = (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+    return first if len(first) <= 200 else first[:199] + "…"
 
 
 def _digest_list(out: list[str], heading: str, items: Sequence[Event], render) -> None:  # type: ignore[no-untyped-def]

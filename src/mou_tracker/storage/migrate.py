@@ -128,6 +128,11 @@ def migrate(engine: Engine) -> str | None:
     current = current_revision(engine)
     if current == SCHEMA_HEAD:
         return None
+    if current is not None and current not in known_revisions():
+        raise TrackerError(
+            f"database: its schema ({current}) is newer than this mou-tracker knows "
+            f"({SCHEMA_HEAD}); upgrade mou-tracker, nothing was changed"
+        )
     backup = sqlite_backup(engine, current or "0001") if engine.dialect.name == "sqlite" else None
     if current is None:
         # Made before migrations existed: that schema is the baseline.

@@ -36,7 +36,7 @@ import json
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput, TrackerError
 from mou_tracker.domain.models import (
     Commitment,
+    CommitmentRevision,
     Evidence,
     EvidenceRevision,
     HistoryEntry,
@@ -61,8 +62,14 @@ from mou_tracker.domain.models import (
     Party,
     SyncRun,
     TargetChange,
+    utcnow,
 )
-from mou_tracker.domain.service import EvidenceInput
+from mou_tracker.domain.service import (
+    CORRECTABLE_FIELDS,
+    EvidenceInput,
+    owners_text,
+    restates_text,
+)
 from mou_tracker.domain.vocab import (
     HISTORY_KINDS,
     ORIGINS,
@@ -90,33 +97,34 @@ class _Checker:
         self.text = text
         self.filename = filename
         self._locator: Locator | None = None
-        self.now = now or datetime.now(UTC)
-        # The latest moment a file may record, and the latest day: a day that has begun
-        # somewhere on Earth (UTC+14) is not in the future for the person who wrote it.
-        self.latest = self.now + CLOCK_SKEW
-        self.latest_day = (self.latest + timedelta(hours=14)).date()
+        # What "the future" is judged against, by the same rules as every other way in
+        # (validate.time_not_in_future, validate.day_not_in_future).
+        self.now = now or v.clock()
 
     def when(self, value: Any, name: str) -> datetime:
-        """A TOML offset date-time that is not later than now."""
-        at = _toml_ts(value, name)
-        if at > self.latest:
-            raise InvalidInput(
-                name,
-                f"{_scalar(at)} is in the future (it is {_scalar(self.now.replace(microsecond=0))} "
-                f"now; clocks may differ by {_SKEW_WORDS}, no more)",
+        """A TOML offset date-time that is not later than now (plus the clock skew allowed)."""
+        return v.time_not_in_future(_toml_ts(value, name), name, now=self.now)
+
+    def recorded(
+        self, item: dict[str, Any], path: tuple[Any, ...], label: str, after: datetime
+    ) -> datetime | None:
+        """The optional ``recorded_at`` of a record of change: kept only when a dump is restored
+        into an empty database; never before the time the record takes effect."""
+        if item.get("recorded_at") is None:
+            return None
+        recorded: datetime = self.field(item, "recorded_at", path, label, self.when)
+        if recorded < after:
+            raise self.fail(
+                path + ("recorded_at",),
+                f"{label}.recorded_at",
+                f"is before the time the record takes effect ({_scalar(after)})",
             )
-        return at
+        return recorded
 
     def day(self, value: Any, name: str) -> date | None:
-        """An optional TOML date that is not later than today."""
+        """An optional TOML date that is not later than today (a day begun somewhere on Earth)."""
         day = _toml_date(required=False)(value, name)
-        if day is not None and day > self.latest_day:
-            raise InvalidInput(
-                name,
-                f"{day.isoformat()} is in the future (it is {_scalar(self.now.replace(microsecond=0))} "
-                "now, and that day has not begun in any time zone)",
-            )
-        return day
+        return None if day is None else v.day_not_in_future(day, name, now=self.now)
 
     @property
     def locator(self) -> Locator:
@@ -211,8 +219,7 @@ def _raw_str(limit: int, required: bool = False) -> Any:
     return check
 
 
-CLOCK_SKEW = timedelta(minutes=5)
-_SKEW_WORDS = "5 minutes"
+CLOCK_SKEW = v.CLOCK_SKEW  # one rule for "not in the future": see mou_tracker.domain.validate
 
 
 @dataclass
@@ -410,6 +417,8 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
         "history",
         "note",
         "retarget",
+        "restates",
+        "correction",
     }
     c_required = {
         "ref",
@@ -486,7 +495,10 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
         commitment["history"] = _validate_history(raw, path, label, ck, commitment)
         commitment["notes"] = _validate_notes(raw, path, label, ck)
         commitment["retargets"] = _validate_retargets(raw, path, label, ck, commitment)
+        commitment["restates"] = ck.field(raw, "restates", path, label, _restates)
+        commitment["corrections"] = _validate_corrections(raw, path, label, ck)
         doc.commitments.append(commitment)
+    _check_restatements(doc, ck)
     doc.link_checks = _validate_link_checks(data, ck)
     doc.sync_runs = _validate_sync_runs(data, ck)
     return doc
@@ -497,6 +509,108 @@ def _top(data: dict[str, Any], key: str, ck: _Checker) -> list[Any]:
     if not isinstance(value, list):
         raise ck.fail((key,), key, f"must be an array of tables ([[{key}]])")
     return value
+
+
+def _restates(value: Any, name: str) -> list[str]:
+    """``restates``: the refs of the clauses a commitment restates (checked against the rest
+    of the file by :func:`_check_restatements`); none when left out."""
+    if value is None:
+        return []
+    refs = [v.ref(r, name) for r in _list(value, name)]
+    if not refs:
+        raise InvalidInput(name, "is empty; leave it out when the commitment restates nothing")
+    repeated = sorted({r for r in refs if refs.count(r) > 1})
+    if repeated:
+        raise InvalidInput(name, f"{repeated[0]} is listed twice")
+    return refs
+
+
+def _check_restatements(doc: Document, ck: _Checker) -> None:
+    """Every ref a commitment restates is another commitment of this file, of the same
+    memorandum, that restates nothing itself: one step, so no chain and no loop, and each
+    promise is counted once, at the clause."""
+    by_ref = {c["ref"]: c for c in doc.commitments}
+    for i, c in enumerate(doc.commitments):
+        path, label = ("commitment", i, "restates"), f"commitment[{c['ref']}].restates"
+        for ref in c["restates"]:
+            other = by_ref.get(ref)
+            if ref == c["ref"]:
+                raise ck.fail(path, label, "a commitment cannot restate itself")
+            if other is None:
+                raise ck.fail(path, label, f"no commitment {ref!r} in this file")
+            if other["memorandum"] != c["memorandum"]:
+                raise ck.fail(
+                    path,
+                    label,
+                    f"{ref} belongs to memorandum {other['memorandum']}, not {c['memorandum']}",
+                )
+            if other["restates"]:
+                raise ck.fail(
+                    path,
+                    label,
+                    f"{ref} itself restates {', '.join(other['restates'])}: name that clause "
+                    "instead",
+                )
+
+
+# What a correction of a commitment may record a change of: the fields a person corrects
+# (service.CORRECTABLE_FIELDS) and, when sync changes it, what the commitment restates.
+CORRECTION_FIELDS = (*CORRECTABLE_FIELDS, "restates")
+
+
+def _validate_corrections(
+    raw: dict[str, Any], path: tuple[Any, ...], label: str, ck: _Checker
+) -> list[dict[str, Any]]:
+    """``[[commitment.correction]]``: the public corrections log, oldest first."""
+    items = raw.get("correction", [])
+    if not isinstance(items, list):
+        raise ck.fail(path + ("correction",), f"{label}.correction", "must be an array of tables")
+    result = []
+    previous_at: datetime | None = None
+    keys = {"at", "recorded_at", "by", "reason", "changes"}
+    for j, item in enumerate(items):
+        cpath = path + ("correction", j)
+        clabel = f"{label}.correction[{j + 1}]"
+        ck.table(item, cpath, clabel, keys, keys - {"recorded_at"})
+        at = ck.field(item, "at", cpath, clabel, ck.when)
+        if previous_at is not None and at < previous_at:
+            raise ck.fail(
+                cpath + ("at",), f"{clabel}.at", "is earlier than the correction before it"
+            )
+        changes = []
+        listed = ck.field(item, "changes", cpath, clabel, _list)
+        if not listed:
+            raise ck.fail(cpath + ("changes",), f"{clabel}.changes", "lists no change")
+        for change in listed:
+            if (
+                not isinstance(change, dict)
+                or set(change) != {"field", "old", "new"}
+                or not all(isinstance(x, str) for x in change.values())
+            ):
+                raise ck.fail(
+                    cpath + ("changes",),
+                    f"{clabel}.changes",
+                    "each change is { field, old, new } of strings",
+                )
+            if change["field"] not in CORRECTION_FIELDS:
+                raise ck.fail(
+                    cpath + ("changes",),
+                    f"{clabel}.changes",
+                    f"{change['field']!r} is not a field a correction changes "
+                    f"({', '.join(CORRECTION_FIELDS)})",
+                )
+            changes.append({"field": change["field"], "old": change["old"], "new": change["new"]})
+        result.append(
+            {
+                "at": at,
+                "recorded_at": ck.recorded(item, cpath, clabel, at),
+                "by": ck.field(item, "by", cpath, clabel, _str("actor")),
+                "reason": ck.field(item, "reason", cpath, clabel, _str("reason", True)),
+                "changes": changes,
+            }
+        )
+        previous_at = at
+    return result
 
 
 def _validate_evidence(
@@ -519,10 +633,12 @@ def _validate_evidence(
         "archived_url",
         "added_by",
         "added_at",
+        "recorded_at",
         "revision",
     }
     result = []
     urls: set[str] = set()
+    pages: dict[str, tuple[int, str, Any]] = {}  # same_page(url) -> (position, url, id)
     items = raw.get("evidence", [])
     if not isinstance(items, list):
         raise ck.fail(path + ("evidence",), f"{label}.evidence", "must be an array of tables")
@@ -566,13 +682,22 @@ def _validate_evidence(
                     )
                 },
                 prefix=f"{elabel}.",
+                now=ck.now,
             )
         except InvalidInput as exc:
             key = exc.field.rsplit(".", 1)[-1]
             raise ck.fail(epath + (key,), exc.field, exc.problem) from None
         if ev.url in urls:
             raise ck.fail(epath + ("url",), f"{elabel}.url", "is listed twice on this commitment")
+        page = v.same_page(ev.url)
+        earlier = pages.get(page)
+        if earlier is not None:
+            k, first_url, first_id = earlier
+            name = f"evidence #{first_id}" if first_id is not None else f"evidence[{k}]"
+            raise ck.fail(epath + ("url",), f"{elabel}.url", f"same page as {name} ({first_url})")
         urls.add(ev.url)
+        pages[page] = (j + 1, ev.url, item.get("id"))
+        added_at = ck.field(item, "added_at", epath, elabel, ck.when)
         revisions = []
         for k, rev in enumerate(item.get("revision", [])):
             rpath = epath + ("revision", k)
@@ -581,7 +706,7 @@ def _validate_evidence(
                 rev,
                 rpath,
                 rlabel,
-                {"at", "by", "reason", "changes"},
+                {"at", "recorded_at", "by", "reason", "changes"},
                 {"at", "by", "reason", "changes"},
             )
             changes = []
@@ -597,9 +722,11 @@ def _validate_evidence(
                         "each change is { field, old, new } of strings",
                     )
                 changes.append(dict(change))
+            rev_at = ck.field(rev, "at", rpath, rlabel, ck.when)
             revisions.append(
                 {
-                    "at": ck.field(rev, "at", rpath, rlabel, ck.when),
+                    "at": rev_at,
+                    "recorded_at": ck.recorded(rev, rpath, rlabel, rev_at),
                     "by": ck.field(rev, "by", rpath, rlabel, _str("actor")),
                     "reason": ck.field(rev, "reason", rpath, rlabel, _str("reason", True)),
                     "changes": changes,
@@ -609,7 +736,8 @@ def _validate_evidence(
             {
                 **ev.fields(),
                 "added_by": ck.field(item, "added_by", epath, elabel, _str("actor")),
-                "added_at": ck.field(item, "added_at", epath, elabel, ck.when),
+                "added_at": added_at,
+                "recorded_at": ck.recorded(item, epath, elabel, added_at),
                 "revisions": revisions,
                 "id": evidence_id,
             }
@@ -630,7 +758,7 @@ def _validate_history(
             "a vision commitment is not scored, so it has no history",
         )
     evidence = {e["url"]: e for e in commitment["evidence"]}
-    keys = {"kind", "at", "by", "from", "to", "reason", "evidence"}
+    keys = {"kind", "at", "recorded_at", "by", "from", "to", "reason", "evidence"}
     result = []
     previous_status = "not_assessed"
     previous_at: datetime | None = None
@@ -701,6 +829,7 @@ def _validate_history(
             {
                 "kind": kind,
                 "at": at,
+                "recorded_at": ck.recorded(item, hpath, hlabel, at),
                 "by": ck.field(item, "by", hpath, hlabel, _str("actor")),
                 "from": from_status,
                 "to": to_status,
@@ -729,7 +858,7 @@ def _validate_retargets(
     evidence = {e["url"]: e for e in commitment["evidence"]}
     result = []
     previous, previous_at = commitment["target"], None
-    keys = {"at", "by", "from", "to", "reason", "evidence"}
+    keys = {"at", "recorded_at", "by", "from", "to", "reason", "evidence"}
     for j, item in enumerate(items):
         rpath = path + ("retarget", j)
         rlabel = f"{label}.retarget[{j + 1}]"
@@ -739,7 +868,7 @@ def _validate_retargets(
             rpath,
             rlabel,
             keys,
-            {"at", "by", "to", "reason"} if first_setting else keys,
+            {"at", "by", "to", "reason"} if first_setting else keys - {"recorded_at"},
         )
         at = ck.field(item, "at", rpath, rlabel, ck.when)
         new = ck.field(item, "to", rpath, rlabel, _toml_date())
@@ -782,6 +911,7 @@ def _validate_retargets(
         result.append(
             {
                 "at": at,
+                "recorded_at": ck.recorded(item, rpath, rlabel, at),
                 "by": ck.field(item, "by", rpath, rlabel, _str("actor")),
                 "from": old,
                 "to": new,
@@ -807,12 +937,14 @@ def _validate_notes(
             item,
             npath,
             nlabel,
-            {"at", "author", "visibility", "body"},
+            {"at", "recorded_at", "author", "visibility", "body"},
             {"at", "author", "visibility", "body"},
         )
+        note_at = ck.field(item, "at", npath, nlabel, ck.when)
         result.append(
             {
-                "at": ck.field(item, "at", npath, nlabel, ck.when),
+                "at": note_at,
+                "recorded_at": ck.recorded(item, npath, nlabel, note_at),
                 "author": ck.field(item, "author", npath, nlabel, _str("actor")),
                 "visibility": ck.field(
                     item, "visibility", npath, nlabel, lambda x, n: v.choice(x, n, VISIBILITIES)
@@ -1064,12 +1196,20 @@ def _three_way(
 def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
     """Apply ``doc`` to the database in the caller's transaction."""
     actor = v.required_text(actor, "actor (--as)", limit="actor")
-    now = datetime.now(UTC)
+    now = utcnow()  # the tracker's clock (mou_tracker.domain.clock)
     report = SyncReport()
     into_empty = (
         session.scalar(select(col(Party.id)).limit(1)) is None
         and session.scalar(select(col(Memorandum.id)).limit(1)) is None
     )
+
+    def recorded(value: datetime | None, effective: datetime) -> datetime:
+        """When a record of change was recorded here: the time of this sync, except when a
+        dump is restored into an empty database, which keeps the dump's times (a file that
+        has none, such as the shipped commitments.toml, gives the effective time)."""
+        if not into_empty:
+            return now
+        return value if value is not None else effective
 
     # Parties.
     parties = {p.code: p for p in session.scalars(select(Party))}
@@ -1147,8 +1287,11 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
     ):
         owners_db[cid].append({"party": code, "role": role})
     new_rows = []
+    corrections_db = _corrections_in_db(session) if existing else {}
+    new_corrections: list[dict[str, Any]] = []
+    from_file = 0
     for position, item in enumerate(doc.commitments):
-        values = {k: item[k] for k in COMMITMENT_FIELDS}
+        values = _file_values(item)
         row = existing.get(item["ref"])
         memo = memos[item["memorandum"]]
         if row is None:
@@ -1156,7 +1299,28 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
             continue
         db_values = _commitment_values(row, memo_by_id, owners_db[row.id])  # type: ignore[index]
         verdict = _three_way(values, db_values, row.source_hash)
+        if verdict in ("file", "same"):
+            extra = _corrections_to_append(item, corrections_db.get(row.id, []), report)  # type: ignore[arg-type]
+            new_corrections += [
+                {**c, "commitment_id": row.id, "recorded_at": recorded(c["recorded_at"], c["at"])}
+                for c in extra
+            ]
+            from_file += len(extra)
         if verdict == "file":
+            # The change is public: recorded in the corrections log, unless the file's own
+            # new corrections already say how each field changed.
+            changes = _unexplained_changes(db_values, values, extra)
+            if changes:
+                new_corrections.append(
+                    {
+                        "commitment_id": row.id,
+                        "at": now,
+                        "recorded_at": now,
+                        "by": actor,
+                        "reason": f"changed in {doc.source_name[:300]} by sync",
+                        "changes": changes,
+                    }
+                )
             _update_commitment(session, row, item, values, memo, position, parties, actor, now)
             session.expire(row)
             report.updated["commitments"] += 1
@@ -1191,6 +1355,7 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
                     "target": item["target"],
                     "original_target": item["target"],
                     "added_at": item["added_at"],
+                    "restates": item["restates"] or None,
                     "source_hash": _hash(values),
                     "version": 1,
                     "updated_at": now,
@@ -1223,6 +1388,15 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
                 fresh[row.id] = row  # type: ignore[index]
         for cid, (_p, item, _v, _m) in zip(ids, new_rows, strict=True):
             existing[item["ref"]] = fresh[cid]
+            new_corrections += [
+                {**c, "commitment_id": cid, "recorded_at": recorded(c["recorded_at"], c["at"])}
+                for c in item["corrections"]
+            ]
+            from_file += len(item["corrections"])
+    if new_corrections:
+        session.execute(_bulk(CommitmentRevision), new_corrections)
+    if from_file:  # corrections the file brought (those sync records itself are "updated")
+        report.added["corrections"] += from_file
 
     crashpoint("sync:commitments")
 
@@ -1231,6 +1405,7 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
     evidence_db: dict[tuple[int, str], Evidence] = {
         (e.commitment_id, e.url): e for e in session.scalars(select(Evidence))
     }
+    same_page = _SamePage(evidence_db.values())
     new_evidence: list[dict[str, Any]] = []
     new_revisions: list[tuple[int, dict[str, Any]]] = []
     for item in doc.commitments:
@@ -1239,6 +1414,13 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
             values = {k: ev[k] for k in EVIDENCE_FIELDS}
             row = evidence_db.get((cid, ev["url"]))  # type: ignore[arg-type]
             if row is None:
+                twin = same_page.find(cid, ev["url"])  # type: ignore[arg-type]
+                if twin is not None:
+                    n = item["evidence"].index(ev) + 1
+                    raise InvalidInput(
+                        f"{doc.source_name}: commitment[{item['ref']}].evidence[{n}].url",
+                        f"same page as evidence #{twin.id} ({twin.url})",
+                    )
                 new_evidence.append(
                     {
                         "commitment_id": cid,
@@ -1246,6 +1428,7 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
                         **values,
                         "added_by": ev["added_by"],
                         "added_at": ev["added_at"],
+                        "recorded_at": recorded(ev["recorded_at"], ev["added_at"]),
                         "source_hash": _hash(values),
                         "version": 1,
                         "updated_at": ev["revisions"][-1]["at"]
@@ -1304,7 +1487,13 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
         for eid, (index, ev) in zip(new_ids, new_revisions, strict=True):
             evidence_db[(new_evidence[index]["commitment_id"], ev["url"])] = None  # type: ignore[assignment]
             for rev in ev["revisions"]:
-                revision_rows.append({"evidence_id": eid, **rev})
+                revision_rows.append(
+                    {
+                        "evidence_id": eid,
+                        **rev,
+                        "recorded_at": recorded(rev["recorded_at"], rev["at"]),
+                    }
+                )
         if revision_rows:
             session.execute(_bulk(EvidenceRevision), revision_rows)
         report.added["evidence"] += len(new_evidence)
@@ -1340,11 +1529,12 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
     appended: list[tuple[int, dict[str, Any]]] = []
     for item in doc.commitments:
         cid = ids_by_ref[item["ref"]]
-        ours, theirs = item["history"], history_db.get(cid, [])  # type: ignore[arg-type]
+        ours = [_without_recorded(e) for e in item["history"]]
+        theirs = history_db.get(cid, [])  # type: ignore[arg-type]
         if ours == theirs[: len(ours)]:
             continue
         if theirs == ours[: len(theirs)]:
-            appended.extend((cid, entry) for entry in ours[len(theirs) :])  # type: ignore[misc]
+            appended.extend((cid, entry) for entry in item["history"][len(theirs) :])
             continue
         at = next(i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b) + 1
         report.conflicts.append(
@@ -1364,6 +1554,7 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
                         "from_status": e["from"],
                         "to_status": e["to"],
                         "at": e["at"],
+                        "recorded_at": recorded(e["recorded_at"], e["at"]),
                         "actor": e["by"],
                         "reason": e["reason"],
                         "evidence_ids": [evidence_ids[(cid, url)] for url in e["evidence"]],
@@ -1405,7 +1596,7 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
                 raise ConflictError(f"commitment {row.ref}", None, None)
         report.added["history entries"] += len(appended)
 
-    _sync_retargets(session, doc, ids_by_ref, evidence_ids, report, actor, now)
+    _sync_retargets(session, doc, ids_by_ref, evidence_ids, report, actor, now, recorded)
     crashpoint("sync:history")
 
     # Notes (append-only).
@@ -1420,7 +1611,13 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
             key = (cid, note["at"], note["author"], note["visibility"], note["body"])
             if key not in notes_db:
                 notes_db.add(key)  # type: ignore[arg-type]
-                new_notes.append({"commitment_id": cid, **note})
+                new_notes.append(
+                    {
+                        "commitment_id": cid,
+                        **note,
+                        "recorded_at": recorded(note["recorded_at"], note["at"]),
+                    }
+                )
     if new_notes:
         session.execute(_bulk(Note), new_notes)
         report.added["notes"] += len(new_notes)
@@ -1509,6 +1706,31 @@ def _sync_runs(session: Session, doc: Document, report: SyncReport) -> None:
         report.added["sync runs"] += len(new)
 
 
+class _SamePage:
+    """Finds evidence in the database that is the same page as a new record of the file at
+    another address (:func:`mou_tracker.domain.validate.same_page`). Built only when the file
+    brings new evidence, and then only for the commitments that get some."""
+
+    def __init__(self, rows: Any) -> None:
+        self._rows = rows
+        self._by_commitment: dict[int, list[Evidence]] | None = None
+        self._pages: dict[int, dict[str, Evidence]] = {}
+
+    def find(self, commitment_id: int, url: str) -> Evidence | None:
+        if self._by_commitment is None:
+            self._by_commitment = defaultdict(list)
+            for e in self._rows:
+                self._by_commitment[e.commitment_id].append(e)
+        if not self._by_commitment.get(commitment_id):
+            return None  # nothing recorded on it yet (every record of a restore)
+        pages = self._pages.get(commitment_id)
+        if pages is None:
+            pages = self._pages[commitment_id] = {}
+            for e in sorted(self._by_commitment.get(commitment_id, []), key=lambda e: e.id or 0):
+                pages.setdefault(v.same_page(e.url), e)
+        return pages.get(v.same_page(url))
+
+
 def _insert_evidence(
     session: Session, rows: list[dict[str, Any]], wanted: list[int | None]
 ) -> tuple[list[int], int]:
@@ -1554,6 +1776,7 @@ def _sync_retargets(
     report: SyncReport,
     actor: str,
     now: datetime,
+    recorded: Any,
 ) -> None:
     """Target changes are append-only, like the status history."""
     url_of = {eid: url for (_cid, url), eid in evidence_ids.items()}
@@ -1571,7 +1794,8 @@ def _sync_retargets(
         )
     for item in doc.commitments:
         cid = ids_by_ref[item["ref"]]
-        ours, theirs = item["retargets"], in_db.get(cid, [])
+        ours = [_without_recorded(e) for e in item["retargets"]]
+        theirs = in_db.get(cid, [])
         if ours and ours[0]["from"] is not None and theirs and theirs[0]["from"] is None:
             # A file written before dumps kept the first setting: compare the re-baselines.
             theirs = theirs[1:]
@@ -1582,13 +1806,14 @@ def _sync_retargets(
                 f"commitment {item['ref']}: its target history in the file diverges from the database; database kept"
             )
             continue
-        extra = ours[len(theirs) :]
+        extra = item["retargets"][len(theirs) :]
         session.execute(
             _bulk(TargetChange),
             [
                 {
                     "commitment_id": cid,
                     "at": e["at"],
+                    "recorded_at": recorded(e["recorded_at"], e["at"]),
                     "by": e["by"],
                     "old_target": e["from"],
                     "new_target": e["to"],
@@ -1619,6 +1844,11 @@ def _sync_retargets(
         report.added["target changes"] += len(extra)
 
 
+def _without_recorded(entry: dict[str, Any]) -> dict[str, Any]:
+    """A record as sync compares it: the time it was recorded is not part of what it says."""
+    return {k: val for k, val in entry.items() if k != "recorded_at"}
+
+
 def _commitment_values(
     row: Commitment, memo_by_id: dict[Any, Memorandum], owners: list[dict[str, str]]
 ) -> dict[str, Any]:
@@ -1628,7 +1858,86 @@ def _commitment_values(
     values["target"] = row.original_target  # the file's `target` is the original one
     values["memorandum"] = memo_by_id[row.memorandum_id].slug
     values["owners"] = sorted(owners, key=lambda o: o["party"])
+    if row.restates:
+        values["restates"] = list(row.restates)
     return values
+
+
+def _file_values(item: dict[str, Any]) -> dict[str, Any]:
+    """A commitment's values as the file states them, for the three-way comparison.
+    ``restates`` joins them only when set, so the hash of every commitment that restates
+    nothing is what it was before the key existed."""
+    values = {k: item[k] for k in COMMITMENT_FIELDS}
+    if item["restates"]:
+        values["restates"] = list(item["restates"])
+    return values
+
+
+def _corrections_in_db(session: Session) -> dict[int, list[dict[str, Any]]]:
+    """Each commitment's corrections log as sync compares it with a file's (oldest first;
+    without ``recorded_at``, which is not part of what a correction says)."""
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    query = select(CommitmentRevision.__table__).order_by(  # type: ignore[attr-defined]
+        col(CommitmentRevision.at), col(CommitmentRevision.id)
+    )
+    for r in session.execute(query):
+        found[r.commitment_id].append(
+            {
+                "at": r.at,
+                "by": r.by,
+                "reason": r.reason,
+                "changes": [
+                    {"field": c["field"], "old": c["old"], "new": c["new"]} for c in r.changes
+                ],
+            }
+        )
+    return found
+
+
+def _corrections_to_append(
+    item: dict[str, Any], theirs: list[dict[str, Any]], report: SyncReport
+) -> list[dict[str, Any]]:
+    """The file's corrections of a commitment that the database lacks. The log is
+    append-only: a file whose log extends the database's adds the rest; one that diverges
+    is reported and changes nothing."""
+    ours = [_without_recorded(c) for c in item["corrections"]]
+    if ours == theirs[: len(ours)]:
+        return []
+    if theirs == ours[: len(theirs)]:
+        return list(item["corrections"][len(theirs) :])
+    at = next(i for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b) + 1
+    report.conflicts.append(
+        f"commitment {item['ref']}: its corrections in the file diverge from the database at "
+        f"entry {at}; database kept"
+    )
+    return []
+
+
+def _correction_value(values: dict[str, Any], name: str) -> str:
+    """One field of a commitment as a correction records it (text)."""
+    if name == "owners":
+        return owners_text((o["party"], o["role"]) for o in values["owners"])
+    if name == "restates":
+        return restates_text(values.get("restates"))
+    return _plain(values[name])
+
+
+def _unexplained_changes(
+    old: dict[str, Any], new: dict[str, Any], appended: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """The changes of correctable fields from ``old`` to ``new`` that the corrections
+    ``appended`` from the file do not already record (the last change of that field in them
+    ends at the new value)."""
+    explained: dict[str, str] = {}
+    for correction in appended:
+        for change in correction["changes"]:
+            explained[change["field"]] = change["new"]
+    changes = []
+    for name in CORRECTION_FIELDS:
+        before, after = _correction_value(old, name), _correction_value(new, name)
+        if before != after and explained.get(name) != after:
+            changes.append({"field": name, "old": before, "new": after})
+    return changes
 
 
 def _update_commitment(
@@ -1646,6 +1955,7 @@ def _update_commitment(
 
     cadence = item["review_cadence"] or memo.review_cadence
     columns = {k: item[k] for k in COMMITMENT_FIELDS if k not in ("memorandum", "owners", "target")}
+    columns["restates"] = item["restates"] or None
     columns["original_target"] = item["target"]
     if row.target == row.original_target:  # never re-baselined: the current target follows
         columns["target"] = item["target"]
@@ -1779,7 +2089,17 @@ def dump_document(session: Session) -> str:
             "owners",
             [{"party": o.code, "role": o.role} for o in sorted(d.owners, key=lambda o: o.code)],
         )
+        if d.restates:  # on one line, as a person writes it
+            lines.append(f"restates = [{', '.join(_scalar(r) for r in d.restates)}]")
         lines.append("")
+        for r in d.corrections:
+            lines.append("[[commitment.correction]]")
+            _emit(lines, "at", r.at)
+            _emit_recorded(lines, r.recorded_at, r.at)
+            _emit(lines, "by", r.by)
+            _emit(lines, "reason", r.reason)
+            _emit(lines, "changes", [{"field": f, "old": o, "new": n} for f, o, n in r.changes])
+            lines.append("")
         for e in d.evidence:
             lines.append("[[commitment.evidence]]")
             for key in (
@@ -1797,10 +2117,12 @@ def dump_document(session: Session) -> str:
                 "added_at",
             ):
                 _emit(lines, key, getattr(e, key))
+            _emit_recorded(lines, e.recorded_at, e.added_at)
             lines.append("")
             for r in e.revisions:
                 lines.append("[[commitment.evidence.revision]]")
                 _emit(lines, "at", r.at)
+                _emit_recorded(lines, r.recorded_at, r.at)
                 _emit(lines, "by", r.by)
                 _emit(lines, "reason", r.reason)
                 _emit(lines, "changes", [{"field": f, "old": o, "new": n} for f, o, n in r.changes])
@@ -1810,6 +2132,7 @@ def dump_document(session: Session) -> str:
             if h.kind != "status":
                 _emit(lines, "kind", h.kind)
             _emit(lines, "at", h.at)
+            _emit_recorded(lines, h.recorded_at, h.at)
             _emit(lines, "by", h.actor)
             _emit(lines, "from", h.from_status)
             _emit(lines, "to", h.to_status)
@@ -1820,6 +2143,7 @@ def dump_document(session: Session) -> str:
             # The first setting has no `from`; its `to` is the commitment's `target`.
             lines.append("[[commitment.retarget]]")
             _emit(lines, "at", t.at)
+            _emit_recorded(lines, t.recorded_at, t.at)
             _emit(lines, "by", t.by)
             _emit(lines, "from", t.old_target)
             _emit(lines, "to", t.new_target)
@@ -1829,6 +2153,7 @@ def dump_document(session: Session) -> str:
         for n in d.notes:
             lines.append("[[commitment.note]]")
             _emit(lines, "at", n.at)
+            _emit_recorded(lines, n.recorded_at, n.at)
             _emit(lines, "author", n.author)
             _emit(lines, "visibility", n.visibility)
             _emit(lines, "body", n.body)
@@ -1836,6 +2161,13 @@ def dump_document(session: Session) -> str:
     _dump_link_checks(session, lines)
     _dump_sync_runs(session, lines)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _emit_recorded(lines: list[str], recorded_at: datetime | None, effective: datetime) -> None:
+    """``recorded_at`` only where it differs from the time the record takes effect: a restore
+    into an empty database reads a missing one as that time."""
+    if recorded_at is not None and recorded_at != effective:
+        _emit(lines, "recorded_at", recorded_at)
 
 
 def _dump_link_checks(session: Session, lines: list[str]) -> None:

@@ -126,6 +126,10 @@ class EvidenceForm(FormScreen[EvidenceView]):
                         f"url: already recorded on {self.detail.ref} as evidence #{self.known_urls[clean]}",
                         "error",
                     )
+                page = v.same_page(clean)
+                for known, eid in self.known_urls.items():
+                    if v.same_page(known) == page:  # the same page at another address
+                        return f"url: same page as evidence #{eid} ({known})", "error"
                 return "✓", "ok"
             if name == "title":
                 if not raw.strip():
@@ -150,7 +154,7 @@ class EvidenceForm(FormScreen[EvidenceView]):
             if name == "published":
                 if not raw.strip():
                     return "optional, but undated evidence cannot support a status change", ""
-                parsed = v.parse_date(raw, "published")
+                parsed = v.publication_date(raw, "published")  # the rule saving applies
                 text = Text(f"read as {parsed.isoformat()}, {long_day(parsed)}")
                 if parsed > self.tracker.today():
                     text.append(" (after today: it cannot support a change yet)")

@@ -132,6 +132,12 @@ def timeline_text(detail: CommitmentDetail) -> Text:
             text.append(" → ")
             text.append_text(status_text(entry.to_status))
         text.append(f"  by {entry.actor}", style="grey62")
+        if entry.recorded_at is not None and entry.recorded_at.date() != entry.at.date():
+            text.append(
+                f"\n           effective {entry.at.date().isoformat()}, recorded "
+                f"{entry.recorded_at.date().isoformat()}",
+                style="grey62",
+            )
         text.append("\n           ")
         text.append(entry.reason)
         if entry.evidence_ids:
