@@ -174,3 +174,34 @@ def test_earlier_digests_are_kept_and_listed(mini, tmp_path):
     assert "changes-since-2026-06-15.md" in manifest["files"]
     _export(mini, out, report_date=date(2026, 6, 21))  # and the export after that
     assert (out / "changes-since-2026-06-15.md").read_bytes() == shared
+
+
+def test_a_review_on_an_earlier_day_takes_effect_that_day_and_is_shown_as_a_record(mini, tmp_path):
+    with frozen_clock(DAY1):
+        run_write(
+            mini,
+            lambda s: service.record_review(
+                s, "T-2", actor="pm", note="Checked on Friday.", reviewed_on="2026-05-29"
+            ),
+        )
+    from mou_tracker.domain.queries import commitment_detail
+
+    with read(mini) as s:
+        d = commitment_detail(s, "T-2")
+    entry = d.history[-1]
+    assert entry.kind == "review" and entry.at == datetime(2026, 5, 29, 23, 59, 59, tzinfo=UTC)
+    assert entry.recorded_at == DAY1 and d.last_reviewed == date(2026, 5, 29)
+    out = tmp_path / "exports"
+    _export(mini, out, report_date=date(2026, 6, 1))
+    page = plain_text((out / "commitments/t-2.md").read_text("utf-8"))
+    assert "last reviewed 2026-05-29 by pm" in page
+    assert "2026-05-29 23:59 UTC (recorded 2026-06-01)" in page
+
+
+def test_a_review_date_with_no_record_is_not_called_a_review(mini, tmp_path):
+    # mini.toml gives T-1 `last_reviewed = 2025-06-01` but no review entry that day
+    out = tmp_path / "exports"
+    _export(mini, out)
+    page = plain_text((out / "commitments/t-1.md").read_text("utf-8"))
+    assert "the schedule counts from 2025-06-01 (no review record on that day)" in page
+    assert "last reviewed 2025-06-01" not in page

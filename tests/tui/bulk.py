@@ -138,6 +138,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
                     1,
                     now,
                     "bulk",
+                    None,  # db_user: SQLite authenticates nobody
                 )
             )
         changed_at = None
@@ -167,6 +168,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
                     row["reason"],
                     GENESIS,
                     chained,
+                    None,  # db_user
                 )
             )
             cites.extend((hist_id, eid) for eid in cited)
@@ -253,6 +255,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             "version",
             "updated_at",
             "updated_by",
+            "db_user",
         ),
         HistoryEntry: (
             "id",
@@ -266,6 +269,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             "reason",
             "chain_prev",
             "chain",
+            "db_user",
         ),
         HistoryEvidence: ("history_id", "evidence_id"),
     }

@@ -311,13 +311,13 @@ async def test_record_review_moves_the_next_review(shipped, make_app):
         status = status_label(detail(shipped, "OAI-3.2").status)
         await pilot.press("v")
         await pilot.pause()
-        assert "the next review moves to 2026-10-15" in plain(app.screen.query_one("#form-heading"))
+        assert "the next review moves to 2027-02-27" in plain(app.screen.query_one("#form-heading"))
         await type_text(pilot, "Checked")
         app.screen.query_one("#review_note", Input).value = "Checked: still paused"
         await pilot.press("ctrl+s")
         await settle(pilot)
         after = detail(shipped, "OAI-3.2")
-        assert after.last_reviewed.isoformat() == "2026-07-15"
+        assert after.last_reviewed.isoformat() == "2026-11-27"
         assert (
             after.history[-1].kind == "review"
             and after.history[-1].reason == "Checked: still paused"

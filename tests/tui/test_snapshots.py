@@ -1,4 +1,4 @@
-"""How it looks, with the real MoU (commitments.toml) and a fixed "today" (2026-07-15).
+"""How it looks, with the real MoU (commitments.toml) and a fixed "today" (2026-11-27).
 
 Update after a deliberate change of look: pytest tests/tui/test_snapshots.py --snapshot-update
 (then open the report or the SVGs and check them by eye).

@@ -40,16 +40,45 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _actor(args: argparse.Namespace) -> str:
+def _claimed_actor(args: argparse.Namespace) -> tuple[str, bool]:
+    """Who the person says they are, and whether they said it (``--as``/``MOU_TRACKER_USER``)
+    or it is only their login name."""
     if args.actor is not None:
-        return args.actor
+        return args.actor, True
     env = os.environ.get("MOU_TRACKER_USER")
     if env:
-        return env
+        return env, True
     try:
-        return getpass.getuser()
+        return getpass.getuser(), False
     except Exception:
-        return "unknown"
+        return "unknown", False
+
+
+def _on_postgresql(args: argparse.Namespace) -> bool:
+    from mou_tracker.storage import engine as eng
+
+    return eng.normalise_url(eng.db_url_from_env(args.db)).startswith("postgresql")
+
+
+def _identity(args: argparse.Namespace) -> Any:
+    """The connected PostgreSQL role (:class:`mou_tracker.storage.roles.Identity`), once per
+    command."""
+    if "_identity" not in args.__dict__:
+        from mou_tracker.storage.roles import identity
+
+        args._identity = identity(open_engine(args))
+    return args._identity
+
+
+def _actor(args: argparse.Namespace) -> str:
+    """The actor to record. SQLite: ``--as``, else ``MOU_TRACKER_USER``, else the login name.
+    PostgreSQL with tracker roles set up: the connected role's display name (or the role), and
+    an ``--as`` naming anyone else is refused; the database stamps the role itself in
+    ``db_user`` on every backend-side insert either way."""
+    claimed, explicit = _claimed_actor(args)
+    if not _on_postgresql(args):
+        return claimed
+    return str(_identity(args).actor_for(claimed, explicit=explicit))
 
 
 # --- opening the tracker ----------------------------------------------------------------------
@@ -60,10 +89,14 @@ def open_engine(args: argparse.Namespace, *, seed_if_new: bool = True) -> Any:
     from mou_tracker.storage.migrate import ensure_schema
 
     raw = eng.db_url_from_env(args.db)
+    if "_pg_engine" in args.__dict__:  # opened already to learn who is connected
+        return args._pg_engine
     engine = eng.make_engine(raw)
     # dispatch() disposes of it when the command ends, so in-process callers leak no connections
     args.__dict__.setdefault("_engines", []).append(engine)
     if not eng.has_schema(engine):
+        if engine.dialect.name == "postgresql":
+            _check_pg_schema(engine)
         eng.create_schema(engine)
         if raw is None and seed_if_new:
             path = eng.default_db_path()
@@ -76,7 +109,23 @@ def open_engine(args: argparse.Namespace, *, seed_if_new: bool = True) -> Any:
         message = ensure_schema(engine)
         if message:
             print(f"mou-tracker: {message}", file=sys.stderr)
+    if engine.dialect.name == "postgresql":
+        args._pg_engine = engine
     return engine
+
+
+def _check_pg_schema(engine: Any) -> None:
+    """A role that may not use the tracker's schema sees no tables: say so, rather than try to
+    create them somewhere."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        schema, role = conn.execute(text("SELECT current_schema(), session_user")).one()
+    if schema is None:
+        raise TrackerError(
+            f"database: {role} may use no schema on its search_path (the schema does not exist, "
+            "or the role is in no tracker role: it needs at least mou_viewer); nothing was changed"
+        )
 
 
 def seed(engine: Any, path: Path, *, actor: str) -> Any:
@@ -121,15 +170,91 @@ def dispatch(args: argparse.Namespace) -> int:
         "target": cmd_target,
         "check-links": cmd_check_links,
         "ui": cmd_ui,
+        "roles": cmd_roles,
+        "users": cmd_users,
     }[command]
     try:
         return handler(args)
+    except Exception as exc:
+        refused = _permission_refused(args, exc)
+        if refused is None:
+            raise
+        raise refused from None
     finally:
         for engine in args.__dict__.pop("_engines", []):
             engine.dispose()
 
 
+def _what(args: argparse.Namespace) -> str:
+    """The command as typed: ``status``, ``evidence add``..."""
+    command = args.command or "ui"
+    for attr in (
+        "evidence_command",
+        "commitment_command",
+        "note_command",
+        "roles_command",
+        "users_command",
+    ):
+        sub = getattr(args, attr, None)
+        if sub:
+            return f"{command} {sub}"
+    return command
+
+
+def _permission_refused(args: argparse.Namespace, exc: BaseException) -> TrackerError | None:
+    """PostgreSQL said "permission denied" (SQLSTATE 42501, psycopg's InsufficientPrivilege,
+    also raised by a row-level security policy): one line naming the tracker role the action
+    needs. ``None`` for any other error."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) != "42501":
+        return None
+    from mou_tracker.storage.roles import NEEDS
+
+    what = _what(args)
+    needs = NEEDS.get(what, NEEDS.get(what.split()[0], "a tracker role"))
+    detail = str(orig).strip().splitlines()[0]
+    who = getattr(args.__dict__.get("_identity"), "role", None)
+    if who is None:
+        engine = args.__dict__.get("_pg_engine")
+        who = engine.url.username if engine is not None else None
+    connected = f"; you are connected as {who}" if who else ""
+    return TrackerError(
+        f"{what}: refused by the database ({detail}): it needs the {needs} role{connected}; "
+        "nothing was saved"
+    )
+
+
 # --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_roles(args: argparse.Namespace) -> int:
+    from mou_tracker.storage import roles
+
+    engine = open_engine(args, seed_if_new=False)
+    if args.roles_command == "setup":
+        for line in roles.setup(engine):
+            print(line)
+    elif args.roles_command == "grant":
+        print(roles.grant(engine, args.login, args.group))
+    elif args.roles_command == "revoke":
+        print(roles.revoke(engine, args.login, args.group))
+    else:
+        found = roles.members(engine)
+        ident = _identity(args)
+        state = "set up" if ident.roles_set_up else "not set up (mou-tracker roles setup)"
+        print(f"tracker roles on this schema: {state}")
+        for group in roles.GROUPS:
+            names = [m + (f" ({shown!r})" if shown else "") for g, m, shown in found if g == group]
+            print(f"{group}: {', '.join(names) if names else '-'}")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from mou_tracker.storage import roles
+
+    engine = open_engine(args, seed_if_new=False)
+    print(roles.set_display_name(engine, args.role, args.name))
+    return 0
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -324,7 +449,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     from mou_tracker.storage.migrate import current_revision
 
     print(f"schema:       {current_revision(engine) or 'unversioned'}")
-    print(f"acting as:    {_actor(args)}")
+    try:
+        acting = _actor(args)
+    except TrackerError as exc:
+        acting = f"refused: {exc}"
+    print(f"acting as:    {acting}")
+    if engine.dialect.name == "postgresql":
+        ident = _identity(args)
+        print(f"connected as: {ident.role} (the database stamps it on every change, as db_user)")
+        if ident.roles_set_up:
+            print(f"roles:        set up; {ident.role} has {', '.join(ident.groups) or 'none'}")
+        else:
+            print(
+                "roles:        not set up (mou-tracker roles setup): every connection may do what "
+                "its grants allow, and --as is not checked"
+            )
+    else:
+        print(
+            "users:        SQLite does not authenticate users: the actor is --as or the login name"
+        )
     print("holds:        " + ", ".join(f"{n} {name}" for name, n in counts.items()))
     print(f"syncs:        {syncs}")
     return 0
@@ -1058,6 +1201,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     progress = _progress_bar("exporting") if sys.stderr.isatty() else None
     with eng.read(engine) as session:
+        from mou_tracker.storage.roles import as_viewer
+
+        as_viewer(session)  # PostgreSQL with roles: internal notes are unreadable from here on
         written = export(
             session,
             Path(args.out),

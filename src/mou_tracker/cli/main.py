@@ -31,6 +31,8 @@ COMMANDS = (
     "target",
     "check-links",
     "migrate",
+    "roles",
+    "users",
     "ui",
 )
 STATUSES = (
@@ -273,6 +275,28 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
 
     add("migrate", help="upgrade the database schema (SQLite: after a backup copy)")
+    rl = add(
+        "roles",
+        help="PostgreSQL: set up the tracker's group roles and grants, and who is in them",
+    ).add_subparsers(dest="roles_command", metavar="ACTION", parser_class=_Parser, required=True)
+    rl.add_parser(
+        "setup",
+        help="create mou_viewer, mou_staff, mou_manager, mou_admin and grant them on this "
+        "schema (idempotent)",
+    )
+    for action, words in (("grant", "put LOGIN in GROUP"), ("revoke", "take LOGIN out of GROUP")):
+        p = rl.add_parser(action, help=words)
+        p.add_argument("login", metavar="LOGIN", help="a database login role")
+        p.add_argument("group", metavar="GROUP", help="viewer, staff, manager or admin")
+    rl.add_parser("list", help="the tracker roles and their members")
+    us = add(
+        "users", help="PostgreSQL: the display name recorded and shown for a login role"
+    ).add_subparsers(dest="users_command", metavar="ACTION", parser_class=_Parser, required=True)
+    p = us.add_parser(
+        "set", help='map a login role to a display name, e.g. users set jo "Jo Staff"'
+    )
+    p.add_argument("role", metavar="ROLE")
+    p.add_argument("name", metavar="NAME")
     add("ui", help="open the terminal UI (the default with no command)")
     return parser
 

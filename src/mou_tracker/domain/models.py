@@ -64,6 +64,15 @@ def _recorded() -> Any:
     )
 
 
+def _db_user() -> Any:
+    """``db_user``: on PostgreSQL, the role that made the connection which inserted the row
+    (``session_user``), set by a ``BEFORE INSERT`` trigger (:func:`db_user_ddl`) whatever the
+    client sends, so a row written with plain SQL is attributed too. The display actor
+    (``actor``, ``by``, ``author``, ``added_by``) stays beside it. NULL on SQLite, which does not
+    authenticate users, and in rows written before migration 0009."""
+    return Field(default=None, max_length=63)
+
+
 class Party(SQLModel, table=True):
     __tablename__ = "party"
 
@@ -168,6 +177,7 @@ class Evidence(SQLModel, table=True):
     version: int = Field(default=1)
     updated_at: datetime = _ts(index=True)
     updated_by: str = Field(max_length=100)
+    db_user: str | None = _db_user()
 
 
 class EvidenceRevision(SQLModel, table=True):
@@ -184,6 +194,7 @@ class EvidenceRevision(SQLModel, table=True):
     changes: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    db_user: str | None = _db_user()
 
 
 class CommitmentRevision(SQLModel, table=True):
@@ -202,6 +213,7 @@ class CommitmentRevision(SQLModel, table=True):
     changes: list[dict[str, str]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    db_user: str | None = _db_user()
 
 
 class HistoryEntry(SQLModel, table=True):
@@ -223,6 +235,7 @@ class HistoryEntry(SQLModel, table=True):
     # of the entry before this one, and sha256 of that plus this row. Derived: never in a dump.
     chain_prev: str | None = Field(default=None, max_length=64)
     chain: str | None = Field(default=None, max_length=64)
+    db_user: str | None = _db_user()
 
 
 class HistoryEvidence(SQLModel, table=True):
@@ -242,6 +255,7 @@ class Note(SQLModel, table=True):
     author: str = Field(max_length=100)
     at: datetime = _ts(index=True)
     recorded_at: datetime | None = _recorded()
+    db_user: str | None = _db_user()
 
 
 class TargetChange(SQLModel, table=True):
@@ -258,6 +272,7 @@ class TargetChange(SQLModel, table=True):
     new_target: date
     reason: str = Field(max_length=2000)
     evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
+    db_user: str | None = _db_user()
 
 
 class LinkCheck(SQLModel, table=True):
@@ -498,6 +513,7 @@ class SyncRun(SQLModel, table=True):
     kept: int = Field(default=0)
     conflicts: int = Field(default=0)
     into_empty: bool = Field(default=False)
+    db_user: str | None = _db_user()
 
 
 # Append-only like the tables in APPEND_ONLY. Not listed there: the table only exists from
@@ -505,3 +521,59 @@ class SyncRun(SQLModel, table=True):
 event.listen(SyncRun, "before_update", _refuse)
 event.listen(SyncRun, "before_delete", _refuse)
 event.listen(SyncRun.__table__, "after_create", _install_triggers)  # type: ignore[attr-defined]
+
+
+# The tables whose rows record a change made by someone: PostgreSQL stamps ``db_user`` on each.
+STAMPED = (
+    "history",
+    "evidence",
+    "evidence_revision",
+    "commitment_revision",
+    "note",
+    "target_change",
+    "sync_run",
+)
+
+
+def db_user_ddl(dialect: str, table: str) -> list[str]:
+    """PostgreSQL: a ``BEFORE INSERT`` trigger that sets ``db_user`` to ``session_user`` (the
+    authenticated login role, which ``SET ROLE`` does not change), overwriting whatever the
+    insert supplied. Nothing on SQLite."""
+    if dialect != "postgresql" or table not in STAMPED:
+        return []
+    return [
+        "CREATE OR REPLACE FUNCTION mou_stamp_db_user() RETURNS trigger AS $$ "
+        "BEGIN NEW.db_user := session_user; RETURN NEW; END $$ LANGUAGE plpgsql",
+        f"DROP TRIGGER IF EXISTS {table}_db_user ON {table}",
+        f"CREATE TRIGGER {table}_db_user BEFORE INSERT ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION mou_stamp_db_user()",
+    ]
+
+
+def _install_db_user(target: Any, connection: Any, **_: Any) -> None:
+    for statement in db_user_ddl(connection.dialect.name, target.name):
+        connection.exec_driver_sql(statement)
+
+
+for _stamped in (
+    HistoryEntry,
+    Evidence,
+    EvidenceRevision,
+    CommitmentRevision,
+    Note,
+    TargetChange,
+    SyncRun,
+):
+    event.listen(_stamped.__table__, "after_create", _install_db_user)  # type: ignore[attr-defined]
+
+
+class TrackerUser(SQLModel, table=True):
+    """A display name for a PostgreSQL login role (``mou-tracker users set ROLE NAME``): what
+    the tracker records and shows as the actor of that role's changes. Unused on SQLite."""
+
+    __tablename__ = "tracker_user"
+
+    role_name: str = Field(primary_key=True, max_length=63)
+    display_name: str = Field(max_length=100, unique=True)
+    set_at: datetime = _ts()
+    set_by: str = Field(max_length=63)

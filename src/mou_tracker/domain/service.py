@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -324,6 +324,11 @@ def record_review(
     if reviewed_on is not None:
         field = "review date (--on)"
         day = v.day_not_in_future(v.parse_date(reviewed_on, field), field, now=now)
+        if at is None and day < when.date():
+            # a review made on an earlier day takes effect that day (its last second, UTC, so
+            # that it follows anything else recorded that day); it is recorded now, and the
+            # record keeps both times
+            when = datetime.combine(day, time(23, 59, 59), UTC)
     if commitment.last_reviewed is not None and day < commitment.last_reviewed:
         if reviewed_on is None and at is None:
             day = commitment.last_reviewed  # a review made now never rewinds the schedule

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import column, func, select, table, text
 from sqlmodel import Session, col
 
 from mou_tracker.domain.models import (
@@ -134,6 +134,7 @@ class Snapshot:
     added_at: dict[str, datetime | None]  # ref -> when tracking began (None: since signing)
     attention_refs: dict[str, tuple[str, ...]]  # url needing attention -> refs citing it
     report_date: date  # the day overdue reviews and stale evidence are judged on
+    authenticates_users: bool = False  # PostgreSQL: the database knows who recorded what
 
     @property
     def today(self) -> date:
@@ -162,15 +163,7 @@ def snapshot(session: Session, report_date: date | None = None) -> Snapshot:
     memos = tuple(memoranda(session))
     parties = {p.code: Party_(p.code, p.name, p.kind) for p in session.scalars(select(Party))}
     rows = tuple(list_commitments(session, sort="position"))
-    internal = {
-        ref: int(n)
-        for ref, n in session.execute(
-            select(Commitment.ref, func.count(Note.id))
-            .join(Note, Note.commitment_id == Commitment.id)
-            .where(Note.visibility == "internal")
-            .group_by(Commitment.ref)
-        )
-    }
+    internal = _internal_note_counts(session)
     links = link_states(session)
     official = []
     for m in memos:
@@ -201,6 +194,42 @@ def snapshot(session: Session, report_date: date | None = None) -> Snapshot:
         added_at=added,
         attention_refs={url: tuple(refs) for url, refs in refs_of.items()},
         report_date=report_date,
+        authenticates_users=_authenticates_users(session),
+    )
+
+
+def _internal_note_counts(session: Session) -> dict[str, int]:
+    """ref -> internal notes withheld. Where PostgreSQL roles are set up, an export reads as
+    ``mou_viewer``, to whom row-level security hides internal notes: the count then comes from
+    a view owned by the tables' owner (``mou-tracker roles setup``), which gives the number
+    and nothing else."""
+    query = (
+        select(Commitment.ref, func.count(Note.id))
+        .join(Note, Note.commitment_id == Commitment.id)
+        .where(Note.visibility == "internal")
+        .group_by(Commitment.ref)
+    )
+    if session.get_bind().dialect.name == "postgresql" and session.scalar(
+        text("SELECT to_regclass('mou_internal_note_count') IS NOT NULL")
+    ):
+        view = table("mou_internal_note_count", column("commitment_id"), column("n"))
+        query = select(Commitment.ref, view.c.n).join(view, view.c.commitment_id == Commitment.id)
+    return {ref: int(n) for ref, n in session.execute(query)}
+
+
+def _authenticates_users(session: Session) -> bool:
+    """Whether the names beside changes are authenticated: PostgreSQL with the tracker's roles
+    set up on this schema (``mou-tracker roles setup``). SQLite, or PostgreSQL without the
+    roles, records the names people give."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    return bool(
+        session.execute(
+            text(
+                "SELECT CASE WHEN to_regrole('mou_viewer') IS NULL THEN false "
+                "ELSE has_table_privilege('mou_viewer', 'commitment', 'SELECT') END"
+            )
+        ).scalar()
     )
 
 
@@ -245,8 +274,13 @@ def events(
             conds.append(column <= end)
         return conds
 
-    def newest(query, column):  # type: ignore[no-untyped-def]
-        query = query.where(*window(column)).order_by(column.desc())
+    def newest(query, column, effective):  # type: ignore[no-untyped-def]
+        # The same order as the sort below (recorded, effective, ref), so that a limit keeps
+        # the same rows whatever order the backend found them in: many rows share a recording
+        # time (everything one sync recorded), and ids differ after a restore.
+        query = query.where(*window(column)).order_by(
+            column.desc(), effective.desc(), Commitment.ref.desc()
+        )
         return query.limit(limit) if limit is not None else query
 
     found: list[Event] = []
@@ -262,7 +296,7 @@ def events(
         _note_events(session, newest, found)
     if "commitment correction" in kinds:
         _commitment_correction_events(session, newest, found)
-    found.sort(key=lambda e: (e.at, e.kind, e.ref, e.text or ""), reverse=True)
+    found.sort(key=lambda e: (e.at, e.effective or e.at, e.ref, e.kind, e.text or ""), reverse=True)
     return found[:limit] if limit is not None else found
 
 
@@ -272,6 +306,7 @@ def _history_events(session: Session, newest: Any, found: list[Event]) -> None:
             Commitment, Commitment.id == HistoryEntry.commitment_id
         ),
         recorded(HistoryEntry),
+        HistoryEntry.at,
     )
     rows = list(session.execute(history))
     cited: dict[int, list[tuple[int, str, str]]] = {}
@@ -309,6 +344,7 @@ def _evidence_events(session: Session, newest: Any, found: list[Event]) -> None:
             Commitment, Commitment.id == Evidence.commitment_id
         ),
         recorded(Evidence),
+        Evidence.added_at,
     )
     for e, ref, title in session.execute(evidence):
         at, effective = _effective(e.recorded_at, e.added_at)
@@ -333,6 +369,7 @@ def _correction_events(session: Session, newest: Any, found: list[Event]) -> Non
         .join(Evidence, Evidence.id == EvidenceRevision.evidence_id)
         .join(Commitment, Commitment.id == Evidence.commitment_id),
         recorded(EvidenceRevision),
+        EvidenceRevision.at,
     )
     for r, ev_title, ev_url, ref, title in session.execute(corrections):
         fields = ", ".join(c["field"] for c in r.changes)
@@ -357,6 +394,7 @@ def _target_events(session: Session, newest: Any, found: list[Event]) -> None:
             Commitment, Commitment.id == TargetChange.commitment_id
         ),
         recorded(TargetChange),
+        TargetChange.at,
     )
     for t, ref, title in session.execute(targets):
         at, effective = _effective(t.recorded_at, t.at)
@@ -381,6 +419,7 @@ def _note_events(session: Session, newest: Any, found: list[Event]) -> None:
         .join(Commitment, Commitment.id == Note.commitment_id)
         .where(Note.visibility == "public"),  # internal notes never reach a report
         recorded(Note),
+        Note.at,
     )
     for n, ref, title in session.execute(notes):
         at, effective = _effective(n.recorded_at, n.at)
@@ -405,6 +444,7 @@ def _commitment_correction_events(session: Session, newest: Any, found: list[Eve
             Commitment, Commitment.id == CommitmentRevision.commitment_id
         ),
         recorded(CommitmentRevision),
+        CommitmentRevision.at,
     )
     for r, ref, title in session.execute(corrections):
         at, effective = _effective(r.recorded_at, r.at)
@@ -475,7 +515,9 @@ def digest(session: Session, snap: Snapshot, since: date | None) -> Digest | Non
     start = datetime.combine(start_day, time(0), UTC)
     end = datetime.combine(snap.today + timedelta(days=1), time(0), UTC) - timedelta(microseconds=1)
     found = events(session, start, end)
-    oldest_first = sorted(found, key=lambda e: (e.at, e.ref, e.kind, e.text or ""))
+    oldest_first = sorted(
+        found, key=lambda e: (e.at, e.effective or e.at, e.ref, e.kind, e.text or "")
+    )
     signed = {m.slug: m.signed for m in snap.memoranda}
     new = []
     for row in snap.rows:
