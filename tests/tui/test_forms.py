@@ -382,6 +382,116 @@ async def test_correct_evidence_keeps_the_old_values_and_detects_a_concurrent_ed
         assert final.publisher == "Elsewhere" and final.summary != "A new summary"
 
 
+# --- correcting a commitment ----------------------------------------------------------------------
+
+
+async def test_correct_commitment_publishes_old_and_new_values_with_the_reason(shipped, make_app):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-4.2")
+        before = detail(shipped, "OAI-4.2")
+        await pilot.press("C")
+        await pilot.pause()
+        form = app.screen
+        # every field filled in with what is recorded now
+        assert form.query_one("#title", Input).value == before.title
+        assert form.query_one("#summary", TextArea).text == before.summary
+        assert form.query_one("#strength", Select).value == before.strength
+        assert form.query_one("#theme", Input).value == before.theme
+        assert form.query_one("#text_basis", Select).value == before.text_basis
+        assert form.query_one("#origin", Select).value == before.origin
+        assert form.query_one("#owners", Input).value == "DSIT:lead,OPENAI:lead,AISI:support"
+        assert hint(app, "reason") == "required: what was wrong, in a sentence"
+        form.query_one("#owners", Input).value = "DSIT:lead,OPENAI:chief"
+        await pilot.pause()
+        assert hint(app, "owners").startswith("owners (OPENAI):")
+        form.query_one("#owners", Input).value = "OPENAI:lead, DSIT:support"
+        form.query_one("#title", Input).value = "Fund [/] [bold]x safeguards"
+        form.query_one("#strength", Select).value = "explore"
+        form.query_one("#reason", Input).value = "Wording checked against the Guardian report"
+        await pilot.pause()
+        assert hint(app, "reason") == "changes owners, strength, title"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is app.main
+        after = detail(shipped, "OAI-4.2")
+        assert (after.title, after.strength) == ("Fund [/] [bold]x safeguards", "explore")
+        assert after.version == before.version + 1
+        assert len(after.corrections) == len(before.corrections) + 1
+        correction = next(
+            c
+            for c in after.corrections
+            if c.reason == "Wording checked against the Guardian report"
+        )
+        assert correction.by == "pm"
+        assert ("title", before.title, "Fund [/] [bold]x safeguards") in correction.changes
+        assert ("strength", "intend", "explore") in correction.changes
+        assert (
+            "owners",
+            "DSIT (lead), OPENAI (lead), AISI (support)",
+            "OPENAI (lead), DSIT (support)",
+        ) in correction.changes
+        assert {field for field, _, _ in correction.changes} == {"title", "strength", "owners"}
+        assert "OAI-4.2: corrected title, strength, owners" in app.notices_text()
+        assert app.main.pane.detail.title == "Fund [/] [bold]x safeguards"  # the view refreshed
+
+
+async def test_correct_commitment_without_a_reason_or_a_change_is_refused(shipped, make_app):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-4.2")
+        before = detail(shipped, "OAI-4.2")
+        await pilot.press("C")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#theme", Input).value = "Security"
+        await pilot.press("ctrl+s")  # no reason
+        await settle(pilot)
+        assert app.screen is form
+        assert plain(form.query_one("#form-error")) == "Not saved: reason: must not be empty"
+        assert app.focused is form.query_one("#reason", Input)
+        assert form.query_one("#theme", Input).value == "Security"  # input kept
+        assert ("error", "Refused") in [(s, t) for s, t, _, _ in app.notices]
+        assert detail(shipped, "OAI-4.2") == before  # nothing saved
+        # a reason but nothing changed (the owners only reordered): refused too
+        form.query_one("#theme", Input).value = before.theme
+        form.query_one("#owners", Input).value = "AISI:support, OPENAI:lead, DSIT:lead"
+        form.query_one("#reason", Input).value = "Tidy"
+        await pilot.pause()
+        assert hint(app, "reason") == "nothing changed yet"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        assert plain(form.query_one("#form-error")).startswith(
+            "Not saved: changes: OAI-4.2 already has these values"
+        )
+        assert detail(shipped, "OAI-4.2") == before
+
+
+async def test_correct_commitment_detects_a_concurrent_correction(shipped, make_app, cli):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-4.2")
+        await pilot.press("C")
+        await pilot.pause()
+        form = app.screen
+        result = await asyncio.to_thread(
+            cli, "commitment", "correct", "OAI-4.2", "--theme", "Security", "--reason", "cli fix"
+        )
+        assert result.code == 0, result.err
+        form.query_one("#title", Input).value = "A clearer title"
+        form.query_one("#reason", Input).value = "Clearer"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form  # refused, input kept
+        assert form.query_one("#title", Input).value == "A clearer title"
+        assert "changed by tester at" in plain(form.query_one("#form-error"))
+        assert ("error", "Changed by someone else") in [(s, t) for s, t, _, _ in app.notices]
+        final = detail(shipped, "OAI-4.2")
+        assert final.theme == "Security" and final.title != "A clearer title"
+        assert [c.reason for c in final.corrections].count("Clearer") == 0
+
+
 # --- export -------------------------------------------------------------------------------------
 
 
@@ -389,15 +499,23 @@ async def test_export_writes_the_reports_in_a_worker(shipped, make_app, tmp_path
     import threading
 
     from mou_tracker.reports import export as export_module
+    from mou_tracker.storage import roles
 
-    real_export = export_module.export
+    real_export, real_viewer = export_module.export, roles.as_viewer
     threads = []
+    sessions = []
 
-    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def spy(session, *args, **kwargs):  # type: ignore[no-untyped-def]
         threads.append(threading.current_thread() is threading.main_thread())
-        return real_export(*args, **kwargs)
+        sessions.append(("export", session))
+        return real_export(session, *args, **kwargs)
+
+    def viewer(session):  # type: ignore[no-untyped-def]
+        sessions.append(("as_viewer", session))
+        return real_viewer(session)
 
     monkeypatch.setattr(export_module, "export", spy)
+    monkeypatch.setattr(roles, "as_viewer", viewer)
     app = make_app(shipped)
     async with app.run_test(size=(120, 45)) as pilot:
         await settle(pilot)
@@ -413,6 +531,9 @@ async def test_export_writes_the_reports_in_a_worker(shipped, make_app, tmp_path
         await settle(pilot)
         assert app.screen is app.main
         assert threads == [False]  # the export ran in a worker thread
+        # with the viewer's rights, in the same read session, as `mou-tracker export`
+        assert [what for what, _ in sessions] == ["as_viewer", "export"]
+        assert sessions[0][1] is sessions[1][1]
         out = tmp_path / "out"
         assert (out / "README.md").is_file() and (out / "changes-since-2026-06-01.md").is_file()
         assert (out / "html/index.html").is_file() and (out / "data/tracker.json").is_file()

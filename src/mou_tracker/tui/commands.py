@@ -53,6 +53,11 @@ def tracker_commands(screen: MainScreen) -> list[Command]:
             screen.action_correct_evidence,
         ),
         (
+            "Correct commitment",
+            "Correct the selected commitment's wording, strength, theme or owners, with a reason",
+            screen.action_correct_commitment,
+        ),
+        (
             "Add note",
             "Add a public or internal note to the selected commitment",
             screen.action_add_note,

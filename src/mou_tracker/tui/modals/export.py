@@ -1,5 +1,7 @@
 """Export now: the reports into a directory, through ``mou_tracker.reports.export.export`` in a
-worker (the same function as ``mou-tracker export``)."""
+worker (the same function as ``mou-tracker export``), with the viewer's rights like the CLI
+(``storage.roles.as_viewer``: on PostgreSQL with roles set up, internal notes are unreadable from
+there on; on SQLite it does nothing)."""
 
 from __future__ import annotations
 
@@ -96,8 +98,10 @@ class ExportForm(FormScreen[str]):
             raise InvalidInput("--format", "name at least one of md, html, json, csv")
         since = v.parse_date(values["since"], "--since") if values["since"].strip() else None
         from mou_tracker.reports.export import export
+        from mou_tracker.storage.roles import as_viewer
 
         path = Path(out).expanduser()
         with read(self.tracker.engine) as session:
+            as_viewer(session)  # as the CLI: with PostgreSQL roles, internal notes are unreadable
             written = export(session, path, formats=formats, since=since)
         return f"Wrote {written} file(s) to {path}"

@@ -20,6 +20,7 @@ EXPLAIN = {
     "status": "change the selected commitment's status (reason and evidence required)",
     "evidence": "add an evidence record to the selected commitment",
     "evidence.correct": "correct the highlighted evidence record (the old values are kept)",
+    "commitment.correct": "correct the selected commitment's title, summary, strength, theme, owners, text basis or origin (a reason is required; old and new values are published)",
     "note": "add a public or internal note to the selected commitment",
     "review": "record a review: the status stands, the next review moves on",
     "export": "write the reports now (Markdown, HTML, JSON, CSV)",

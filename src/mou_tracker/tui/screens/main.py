@@ -65,6 +65,9 @@ class MainScreen(Screen[None]):
         Binding("s", "change_status", "Status", id="status"),
         Binding("e", "add_evidence", "Evidence", id="evidence"),
         Binding("E", "correct_evidence", "Correct evidence", show=False, id="evidence.correct"),
+        Binding(
+            "C", "correct_commitment", "Correct commitment", show=False, id="commitment.correct"
+        ),
         Binding("n", "add_note", "Note", id="note"),
         Binding("v", "record_review", "Review", show=False, id="review"),
         Binding("x", "export", "Export", id="export"),
@@ -576,6 +579,13 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(CorrectEvidenceForm(detail, item), done)
 
+    def action_correct_commitment(self) -> None:
+        from mou_tracker.tui.modals.commitment import CorrectCommitmentForm
+
+        detail = self._current_detail("correct it")
+        if detail is not None:
+            self.app.push_screen(CorrectCommitmentForm(detail), self._after_write)
+
     def action_add_note(self) -> None:
         from mou_tracker.tui.modals.note import NoteForm
 
@@ -631,6 +641,7 @@ class MainScreen(Screen[None]):
             "change_status",
             "add_evidence",
             "correct_evidence",
+            "correct_commitment",
             "add_note",
             "record_review",
             "copy_ref",
