@@ -633,3 +633,38 @@ async def test_open_evidence_and_source_links_and_copy_ref(shipped, make_app, mo
         await pilot.press("o")
         assert app.opened == [] and app.clipboard == app.main.pane.evidence[0].url
         assert "No web browser found here" in app.notices_text()
+
+
+async def test_a_role_without_the_right_is_told_why_and_no_form_opens(shipped, make_app):
+    """Issue 19: where PostgreSQL has the tracker's roles, the UI refuses up front what the
+    database would refuse on save, and says which role it needs (the role checks themselves
+    are tested against a real server in tests/team/test_roles.py)."""
+    from mou_tracker.storage.roles import Identity
+
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-3.2")
+        screen = app.screen
+        screen._identity_cache = Identity(
+            role="jo_viewer",
+            superuser=False,
+            display_name=None,
+            roles_set_up=True,
+            groups=("mou_viewer",),
+        )
+        before = len(detail(shipped, "OAI-3.2").history)
+        for key in ("s", "v"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen  # no form was opened
+        assert "status: needs the mou_manager role; you are connected as jo_viewer" in (
+            app.notices_text()
+        )
+        assert "review: needs the mou_manager role" in app.notices_text()
+        assert len(detail(shipped, "OAI-3.2").history) == before
+        screen._identity_cache = Identity(
+            "mo", False, None, True, ("mou_viewer", "mou_staff", "mou_manager")
+        )
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.screen is not screen  # a manager gets the review form

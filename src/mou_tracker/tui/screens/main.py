@@ -508,6 +508,58 @@ class MainScreen(Screen[None]):
 
     # --- the selected commitment --------------------------------------------------------------
 
+    # What each write in the UI needs where the database has the tracker's roles (issue 19):
+    # the same table the command line uses.
+    ACTION_COMMANDS = {
+        "change_status": "status",
+        "record_review": "review",
+        "correct_commitment": "commitment correct",
+        "add_evidence": "evidence add",
+        "correct_evidence": "evidence edit",
+        "add_note": "note add",
+        "export": "export",
+    }
+
+    def _identity(self) -> Any:
+        """Who the database says we are (PostgreSQL), read once; None on SQLite, which
+        authenticates nobody, or when it cannot be read."""
+        if not hasattr(self, "_identity_cache"):
+            found = None
+            engine = self.tracker.engine
+            if engine.dialect.name == "postgresql":
+                try:
+                    from mou_tracker.storage import roles
+
+                    found = roles.identity(engine)
+                except Exception:  # noqa: BLE001 - no roles table yet: behave as before
+                    found = None
+            self._identity_cache = found
+        return self._identity_cache
+
+    def _refused_by_role(self, action: str) -> bool:
+        """True (and say why) when the connected role may not do ``action``: the form would
+        only be refused by the database when saved."""
+        identity = self._identity()
+        command = self.ACTION_COMMANDS.get(action)
+        if identity is None or command is None or identity.superuser:
+            return False
+        if not identity.roles_set_up:
+            return False
+        from mou_tracker.storage.roles import NEEDS
+
+        needed = NEEDS.get(command)
+        if needed is None or needed in identity.groups:
+            return False
+        self.notify(
+            f"{command}: needs the {needed} role; you are connected as {identity.role} "
+            f"(an administrator can run: mou-tracker roles grant {identity.role} "
+            f"{needed.removeprefix('mou_')})",
+            title="Not allowed",
+            severity="error",
+            markup=False,
+        )
+        return True
+
     def _current_detail(self, doing: str) -> CommitmentDetail | None:
         row = self.table.current
         if row is None:
@@ -530,6 +582,8 @@ class MainScreen(Screen[None]):
     def action_change_status(self) -> None:
         from mou_tracker.tui.modals.status import StatusForm
 
+        if self._refused_by_role("change_status"):
+            return
         detail = self._current_detail("change its status")
         if detail is None:
             return
@@ -546,6 +600,8 @@ class MainScreen(Screen[None]):
     def action_add_evidence(self) -> None:
         from mou_tracker.tui.modals.evidence import EvidenceForm
 
+        if self._refused_by_role("add_evidence"):
+            return
         detail = self._current_detail("add evidence")
         if detail is None:
             return
@@ -559,6 +615,8 @@ class MainScreen(Screen[None]):
     def action_correct_evidence(self) -> None:
         from mou_tracker.tui.modals.evidence import CorrectEvidenceForm
 
+        if self._refused_by_role("correct_evidence"):
+            return
         detail = self._current_detail("correct its evidence")
         if detail is None:
             return
@@ -582,6 +640,8 @@ class MainScreen(Screen[None]):
     def action_correct_commitment(self) -> None:
         from mou_tracker.tui.modals.commitment import CorrectCommitmentForm
 
+        if self._refused_by_role("correct_commitment"):
+            return
         detail = self._current_detail("correct it")
         if detail is not None:
             self.app.push_screen(CorrectCommitmentForm(detail), self._after_write)
@@ -589,6 +649,8 @@ class MainScreen(Screen[None]):
     def action_add_note(self) -> None:
         from mou_tracker.tui.modals.note import NoteForm
 
+        if self._refused_by_role("add_note"):
+            return
         detail = self._current_detail("add a note")
         if detail is not None:
             self.app.push_screen(NoteForm(detail), self._after_write)
@@ -596,12 +658,17 @@ class MainScreen(Screen[None]):
     def action_record_review(self) -> None:
         from mou_tracker.tui.modals.review import ReviewForm
 
+        if self._refused_by_role("record_review"):
+            return
         detail = self._current_detail("record a review")
         if detail is not None:
             self.app.push_screen(ReviewForm(detail), self._after_write)
 
     def action_export(self) -> None:
         from mou_tracker.tui.modals.export import ExportForm
+
+        if self._refused_by_role("export"):
+            return
 
         def done(message: str | None) -> None:
             if message:
