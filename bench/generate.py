@@ -535,6 +535,7 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
                     e[8],
                     e[9],
                     added,
+                    added,  # recorded_at: seeded data is recorded when it was added
                     h({k: values.get(k) for k in e_fields}),
                     1,
                     added,
@@ -557,13 +558,15 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
                 "reason": reason,
             }
             previous, chain = chain, link(chain, entry, cited)
-            h_rows.append((hist_id, cid, kind, frm, to, _ts(at), by, reason, previous, chain))
+            h_rows.append(
+                (hist_id, cid, kind, frm, to, _ts(at), _ts(at), by, reason, previous, chain)
+            )
             he_rows.extend((hist_id, eid) for eid in cited)
             if kind == "status":
                 status_at = at
         for at, author, visibility, body in item.notes:
             note_id += 1
-            n_rows.append((note_id, cid, visibility, body, author, _ts(at)))
+            n_rows.append((note_id, cid, visibility, body, author, _ts(at), _ts(at)))
         cadence = item.review_cadence or memo.review_cadence
         c_rows.append(
             (
@@ -634,6 +637,7 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
             "archived_url",
             "added_by",
             "added_at",
+            "recorded_at",
             "source_hash",
             "version",
             "updated_at",
@@ -646,13 +650,14 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
             "from_status",
             "to_status",
             "at",
+            "recorded_at",
             "actor",
             "reason",
             "chain_prev",
             "chain",
         ),
         HistoryEvidence: ("history_id", "evidence_id"),
-        Note: ("id", "commitment_id", "visibility", "body", "author", "at"),
+        Note: ("id", "commitment_id", "visibility", "body", "author", "at", "recorded_at"),
     }
     data = {
         Commitment: c_rows,
