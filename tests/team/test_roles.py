@@ -124,6 +124,7 @@ ACTIONS = {
         "manager",
     ),
     "target": (["target", "T-1", "2027-01-31", "--reason", "Plan by {who}"], "manager"),
+    "dump": (["dump", "{out}.toml"], "staff"),  # a viewer's dump would lack internal notes
     "roles setup": (["roles", "setup"], "admin"),
 }
 ORDER = ("viewer", "staff", "manager", "admin")

@@ -557,6 +557,8 @@ def cmd_dump(args: argparse.Namespace) -> int:
         problem = "is a directory" if target.is_dir() else "is in a folder that does not exist"
         raise InvalidInput("FILE", f"{target} {problem}; give the path of a file to write")
     engine = open_engine(args)
+    if engine.dialect.name == "postgresql":
+        _refuse_partial_dump(engine)
     with eng.read(engine) as session:
         text = dump_document(session)
     if target is not None:
@@ -574,6 +576,24 @@ def cmd_dump(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _refuse_partial_dump(engine: Any) -> None:
+    """A dump is a full backup, internal notes included. Row-level security hides those notes
+    from a viewer, so a viewer's dump would be silently incomplete: refuse it instead."""
+    from mou_tracker.storage import roles
+
+    try:
+        who = roles.identity(engine)
+    except Exception:  # noqa: BLE001 - a database from before roles: nothing is hidden
+        return
+    if who.superuser or not who.roles_set_up or roles.STAFF in who.groups:
+        return
+    raise TrackerError(
+        f"dump: it needs the {roles.STAFF} role; you are connected as {who.role} (a dump is a "
+        "full backup with the internal notes, which your role cannot read, so it would be "
+        "incomplete); use export for the public record"
+    )
 
 
 def _split(values: list[str]) -> tuple[str, ...]:
