@@ -199,49 +199,35 @@ def _arm(sock: socket.socket, deadline: _Deadline | None) -> None:
         sock.settimeout(deadline.left())
 
 
-class _DeadlineSocket(socket.socket):
-    """A TCP socket whose every send and receive may wait only until the URL's deadline, so
-    that many small reads cannot add up to more than it."""
+class _DeadlineIO:
+    """Every send and receive may wait only until the URL's deadline, so that many small reads
+    cannot add up to more than it. Mixed into a plain and a TLS socket class below."""
 
     deadline: _Deadline | None = None
 
     def recv(self, *args: Any, **kwargs: Any) -> bytes:
-        _arm(self, self.deadline)
-        return super().recv(*args, **kwargs)
+        _arm(self, self.deadline)  # type: ignore[arg-type]
+        return super().recv(*args, **kwargs)  # type: ignore[misc]
 
     def recv_into(self, *args: Any, **kwargs: Any) -> int:
-        _arm(self, self.deadline)
-        return super().recv_into(*args, **kwargs)
+        _arm(self, self.deadline)  # type: ignore[arg-type]
+        return super().recv_into(*args, **kwargs)  # type: ignore[misc]
 
     def send(self, *args: Any, **kwargs: Any) -> int:
-        _arm(self, self.deadline)
-        return super().send(*args, **kwargs)
+        _arm(self, self.deadline)  # type: ignore[arg-type]
+        return super().send(*args, **kwargs)  # type: ignore[misc]
 
     def sendall(self, *args: Any, **kwargs: Any) -> None:
-        _arm(self, self.deadline)
-        super().sendall(*args, **kwargs)
+        _arm(self, self.deadline)  # type: ignore[arg-type]
+        super().sendall(*args, **kwargs)  # type: ignore[misc]
 
 
-class _DeadlineSSLSocket(ssl.SSLSocket):
+class _DeadlineSocket(_DeadlineIO, socket.socket):
+    """A TCP socket bound by the URL's deadline."""
+
+
+class _DeadlineSSLSocket(_DeadlineIO, ssl.SSLSocket):
     """The same for TLS (made by the context below through ``sslsocket_class``)."""
-
-    deadline: _Deadline | None = None
-
-    def recv(self, *args: Any, **kwargs: Any) -> bytes:
-        _arm(self, self.deadline)
-        return super().recv(*args, **kwargs)
-
-    def recv_into(self, *args: Any, **kwargs: Any) -> int:
-        _arm(self, self.deadline)
-        return super().recv_into(*args, **kwargs)
-
-    def send(self, *args: Any, **kwargs: Any) -> int:
-        _arm(self, self.deadline)
-        return super().send(*args, **kwargs)
-
-    def sendall(self, *args: Any, **kwargs: Any) -> None:
-        _arm(self, self.deadline)
-        super().sendall(*args, **kwargs)
 
 
 def _make_tls_context(cafile: str | None = None) -> ssl.SSLContext:

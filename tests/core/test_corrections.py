@@ -12,17 +12,13 @@ page at another address refused as a duplicate.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
-from tests.conftest import MINI, _pg_base
+from tests.conftest import MINI
 
 from mou_tracker.cli.main import main
 from mou_tracker.domain import service
@@ -65,26 +61,6 @@ def _cli(capsys: pytest.CaptureFixture[str], db_url: str, *argv: str) -> tuple[i
     out = capsys.readouterr()
     assert "Traceback" not in out.err
     return code, out.out, out.err
-
-
-@pytest.fixture
-def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
-    """A second fresh, empty database on the same backend as ``db_url``."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    base = _pg_base()
-    assert base is not None
-    base = "postgresql+psycopg://" + base.split("://", 1)[1]
-    schema = f"r_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 # --- correcting a commitment ---------------------------------------------------------------------
