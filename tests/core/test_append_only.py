@@ -470,6 +470,8 @@ def test_verify_finds_a_back_dated_entry_even_with_a_valid_hash(busy, db_url, ca
             text(f"SELECT commitment_id, chain FROM history WHERE id = {ids[-1]}")
         ).one()
         new_id = conn.execute(text("SELECT max(id) + 1 FROM history")).scalar()
+        pg = busy.dialect.name == "postgresql"
+        who = conn.execute(text("SELECT session_user::text")).scalar() if pg else None
     row = {
         "id": new_id,
         "commitment_id": cid,
@@ -480,6 +482,8 @@ def test_verify_finds_a_back_dated_entry_even_with_a_valid_hash(busy, db_url, ca
         "actor": "ghost",
         "reason": "back-dated",
     }
+    if who is not None:  # PostgreSQL stamps the connected role, and the chain holds it
+        row["db_user"] = who
     with busy.begin() as conn:
         conn.execute(
             insert(HistoryEntry).values(**row, chain_prev=tip, chain=chain.link(tip, row, []))

@@ -8,7 +8,11 @@ Each history row stores two hashes:
 * ``chain``: sha256 of ``chain_prev``, a newline, and :func:`payload`, a compact JSON array of
   the row's id, commitment_id, kind, from_status, to_status, at (UTC to the microsecond, ending
   in ``Z``), actor, reason, and the sorted ids of the evidence it cites (its history_evidence
-  rows, which the caller inserts after the row: the ids are known before it is written).
+  rows, which the caller inserts after the row: the ids are known before it is written), and,
+  where the database authenticates users (PostgreSQL), ``db_user``: the login role that wrote
+  the row, which the database itself stamps. A row without ``db_user`` (SQLite, or written
+  before the column existed) hashes exactly as before, so older chains still verify; a
+  ``db_user`` changed afterwards breaks the row's hash like any other edit.
 
 Keeping the predecessor's hash in the row lets verification tell a changed entry (its own hash
 no longer matches its content) from a removed one (its hash matches, but the entry it names as
@@ -65,6 +69,7 @@ def payload(row: Mapping[str, Any], evidence_ids: Iterable[int]) -> str:
             row["actor"],
             row["reason"],
             sorted(int(e) for e in evidence_ids),
+            *([row["db_user"]] if row.get("db_user") is not None else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -98,6 +103,14 @@ def _allocate_ids(conn: Session | Connection, count: int) -> list[int]:
         return sorted(int(i) for i in ids)
     top = int(conn.execute(select(func.max(col(HistoryEntry.id)))).scalar() or 0)
     return list(range(top + 1, top + 1 + count))
+
+
+def _session_user(conn: Session | Connection) -> str | None:
+    """The login role PostgreSQL will stamp as ``db_user`` on rows this connection inserts
+    (``session_user``, which ``SET ROLE`` does not change); ``None`` on SQLite."""
+    if _dialect(conn) != "postgresql":
+        return None
+    return str(conn.execute(text("SELECT session_user::text")).scalar())
 
 
 def _tips(
@@ -147,12 +160,15 @@ def stamp(conn: Session | Connection, rows: Sequence[Mapping[str, Any]]) -> list
         return []
     tips = _tips(conn, (int(r["commitment_id"]) for r in rows))
     ids = _allocate_ids(conn, len(rows))
+    who = _session_user(conn)
     ready: list[dict[str, Any]] = []
     for new_id, row in zip(ids, rows, strict=True):
         cid = int(row["commitment_id"])
         values: dict[str, Any] = {"id": new_id, **{k: row[k] for k in HISTORY_COLUMNS}}
         if row.get("recorded_at") is not None:  # when it was recorded: not part of the chain
             values["recorded_at"] = row["recorded_at"]
+        if who is not None:  # what the database's trigger will stamp: part of the chain
+            values["db_user"] = who
         at: datetime = values["at"]
         tip = tips.get(cid)
         if tip is not None and at < tip[0]:
@@ -219,6 +235,7 @@ class _Row:
     reason: str
     chain_prev: str | None
     chain: str | None
+    db_user: str | None
 
     def values(self) -> dict[str, Any]:
         return {
@@ -230,6 +247,7 @@ class _Row:
             "at": self.at,
             "actor": self.actor,
             "reason": self.reason,
+            "db_user": self.db_user,
         }
 
 
@@ -330,6 +348,7 @@ def verify_history(session: Session) -> ChainReport:
             col(HistoryEntry.reason),
             col(HistoryEntry.chain_prev),
             col(HistoryEntry.chain),
+            col(HistoryEntry.db_user),
         ).order_by(col(HistoryEntry.commitment_id), col(HistoryEntry.at), col(HistoryEntry.id))
     )
     problems: dict[int, list[ChainProblem]] = defaultdict(list)

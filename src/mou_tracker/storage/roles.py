@@ -112,10 +112,11 @@ class Identity:
 
     def actor_for(self, claimed: str, *, explicit: bool) -> str:
         """The actor to record for a change. Where roles are set up, ``--as`` must name the
-        connected role or its display name; the display name is recorded. A superuser (who
-        can bypass every check anyway) and a database without roles keep the old behaviour;
-        the database still stamps the real role in ``db_user``."""
-        if self.superuser or not self.roles_set_up:
+        connected role or its display name, for a superuser too (who could bypass the checks
+        with plain SQL, but not through the tracker, and the database stamps the real role in
+        ``db_user`` either way); the display name is recorded. A database without roles keeps
+        the old behaviour: the claimed name is recorded beside the stamped role."""
+        if not self.roles_set_up:
             return claimed
         if not explicit or claimed in (self.role, self.display_name):
             return self.shown
@@ -190,7 +191,6 @@ def setup(engine: Engine) -> list[str]:
         schema = conn.execute(text("SELECT current_schema()")).scalar()
         if schema is None:
             raise TrackerError("roles: the connection has no schema (check search_path)")
-        s = q(schema)
         for group in GROUPS:
             exists = conn.execute(text("SELECT to_regrole(:g) IS NOT NULL"), {"g": group}).scalar()
             if not exists:
@@ -205,52 +205,88 @@ def setup(engine: Engine) -> list[str]:
         member = conn.execute(text("SELECT pg_has_role(current_user, :a, 'MEMBER')"), {"a": ADMIN})
         if not member.scalar():  # the one running setup must be able to hand tables to mou_admin
             conn.execute(text(f"GRANT {q(ADMIN)} TO current_user"))
-        conn.execute(
-            text(
-                f"CREATE OR REPLACE VIEW {q(NOTE_COUNT_VIEW)} AS SELECT commitment_id, "
-                "count(*) AS n FROM note WHERE visibility = 'internal' GROUP BY commitment_id"
-            )
-        )
-        for name, kind in _relations(conn, schema, ("r", "v")):
-            what = "VIEW" if kind == "v" else "TABLE"  # a table's sequences follow it
-            conn.execute(text(f"ALTER {what} {q(name)} OWNER TO {q(ADMIN)}"))
-        conn.execute(text(f"GRANT USAGE ON SCHEMA {s} TO {q(VIEWER)}"))
-        conn.execute(text(f"GRANT CREATE ON SCHEMA {s} TO {q(ADMIN)}"))
-        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {q(VIEWER)}"))
-        conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {s} TO {q(STAFF)}"))
-        for privilege, role, tables in (
-            ("INSERT", STAFF, STAFF_INSERT),
-            ("UPDATE", STAFF, STAFF_UPDATE),
-            ("INSERT", MANAGER, MANAGER_INSERT),
-            ("UPDATE", MANAGER, MANAGER_UPDATE),
-            ("DELETE", MANAGER, MANAGER_DELETE),
-        ):
-            names = ", ".join(q(t) for t in tables)
-            conn.execute(text(f"GRANT {privilege} ON {names} TO {q(role)}"))
-        # Nobody gets to rewrite history through a grant: not the roles, not the owner.
-        names = ", ".join(q(t) for t in APPEND_ONLY_TABLES)
-        for role in (*GROUPS, "PUBLIC"):
-            conn.execute(
-                text(
-                    f"REVOKE UPDATE, DELETE, TRUNCATE ON {names} FROM "
-                    f"{role if role == 'PUBLIC' else q(role)}"
-                )
-            )
-        conn.execute(text("ALTER TABLE note ENABLE ROW LEVEL SECURITY"))
-        conn.execute(text("DROP POLICY IF EXISTS note_read ON note"))
-        conn.execute(
-            text(
-                "CREATE POLICY note_read ON note FOR SELECT USING (visibility = 'public' "
-                f"OR pg_has_role('{STAFF}', 'USAGE'))"
-            )
-        )
-        conn.execute(text("DROP POLICY IF EXISTS note_add ON note"))
-        conn.execute(text("CREATE POLICY note_add ON note FOR INSERT WITH CHECK (true)"))
+        apply_grants(conn, schema)
         done.append(
             f"granted {', '.join(GROUPS)} on schema {schema}; tables owned by {ADMIN}; "
             "internal notes readable by mou_staff and above only (row-level security)"
         )
     return done
+
+
+def set_up_here(conn: Connection) -> bool:
+    """True when the tracker's roles hold their grants on the connection's schema."""
+    return bool(
+        conn.execute(
+            text(
+                "SELECT CASE WHEN to_regrole(:viewer) IS NULL THEN false "
+                "ELSE has_table_privilege(:viewer, 'commitment', 'SELECT') END"
+            ),
+            {"viewer": VIEWER},
+        ).scalar()
+    )
+
+
+def after_migration(conn: Connection) -> bool:
+    """Run by the migration environment after every upgrade, in the same transaction: where
+    the roles are set up on this schema, give the tables, views and sequences a migration
+    added the same owner, grants and policies as the rest (a new table would otherwise be
+    owned by whoever migrated and invisible to the viewers). A schema without roles is left
+    alone. True if the grants were applied."""
+    if conn.dialect.name != "postgresql" or not set_up_here(conn):
+        return False
+    schema = conn.execute(text("SELECT current_schema()")).scalar()
+    if schema is None:
+        return False
+    _lock(conn)
+    apply_grants(conn, str(schema))
+    return True
+
+
+def apply_grants(conn: Connection, schema: str) -> None:
+    """Owner, grants and row-level security for every table of ``schema`` (idempotent). The
+    group roles must exist and the connected role must be able to act as ``mou_admin``."""
+    s = q(schema)
+    conn.execute(
+        text(
+            f"CREATE OR REPLACE VIEW {q(NOTE_COUNT_VIEW)} AS SELECT commitment_id, "
+            "count(*) AS n FROM note WHERE visibility = 'internal' GROUP BY commitment_id"
+        )
+    )
+    for name, kind in _relations(conn, schema, ("r", "v")):
+        what = "VIEW" if kind == "v" else "TABLE"  # a table's sequences follow it
+        conn.execute(text(f"ALTER {what} {q(name)} OWNER TO {q(ADMIN)}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA {s} TO {q(VIEWER)}"))
+    conn.execute(text(f"GRANT CREATE ON SCHEMA {s} TO {q(ADMIN)}"))
+    conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {q(VIEWER)}"))
+    conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {s} TO {q(STAFF)}"))
+    for privilege, role, tables in (
+        ("INSERT", STAFF, STAFF_INSERT),
+        ("UPDATE", STAFF, STAFF_UPDATE),
+        ("INSERT", MANAGER, MANAGER_INSERT),
+        ("UPDATE", MANAGER, MANAGER_UPDATE),
+        ("DELETE", MANAGER, MANAGER_DELETE),
+    ):
+        names = ", ".join(q(t) for t in tables)
+        conn.execute(text(f"GRANT {privilege} ON {names} TO {q(role)}"))
+    # Nobody gets to rewrite history through a grant: not the roles, not the owner.
+    names = ", ".join(q(t) for t in APPEND_ONLY_TABLES)
+    for role in (*GROUPS, "PUBLIC"):
+        conn.execute(
+            text(
+                f"REVOKE UPDATE, DELETE, TRUNCATE ON {names} FROM "
+                f"{role if role == 'PUBLIC' else q(role)}"
+            )
+        )
+    conn.execute(text("ALTER TABLE note ENABLE ROW LEVEL SECURITY"))
+    conn.execute(text("DROP POLICY IF EXISTS note_read ON note"))
+    conn.execute(
+        text(
+            "CREATE POLICY note_read ON note FOR SELECT USING (visibility = 'public' "
+            f"OR pg_has_role('{STAFF}', 'USAGE'))"
+        )
+    )
+    conn.execute(text("DROP POLICY IF EXISTS note_add ON note"))
+    conn.execute(text("CREATE POLICY note_add ON note FOR INSERT WITH CHECK (true)"))
 
 
 def _group(name: str) -> str:

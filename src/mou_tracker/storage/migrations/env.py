@@ -31,6 +31,12 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "postgresql":
+            # Where the tracker's roles are set up, a table a migration added gets the same
+            # owner, grants and row-level security as the others, in the same transaction.
+            from mou_tracker.storage.roles import after_migration
+
+            after_migration(connection)
 
 
 if context.is_offline_mode():
