@@ -497,14 +497,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_sync(args: argparse.Namespace) -> int:
     import hashlib
 
+    from mou_tracker.domain.errors import ConflictError
     from mou_tracker.domain.models import Meta
     from mou_tracker.storage import engine as eng
-    from mou_tracker.storage.tomlio import (
-        SYNC_FINGERPRINT,
-        read_document,
-        sync_document,
-        sync_fingerprint,
-    )
+    from mou_tracker.storage import sync
+    from mou_tracker.storage.sync import SYNC_FINGERPRINT, read_document, sync_fingerprint
 
     path = Path(args.file) if args.file else eng.seed_file()
     try:
@@ -522,13 +519,22 @@ def cmd_sync(args: argparse.Namespace) -> int:
     doc = read_document(path)  # validate before writing anything
     engine = engine or open_engine(args, seed_if_new=False)
     actor = _actor(args)
+    # Plan outside the write lock; the apply refuses any row changed since this read.
+    with eng.read(engine) as session:
+        plan = sync.plan_sync(session, doc, actor=actor)
+    if plan.report.conflicts and args.strict:
+        raise TrackerError(
+            f"sync: {len(plan.report.conflicts)} conflict(s) ({plan.report.conflicts[0]}); "
+            "nothing was saved"
+        )
+    if args.dry_run:
+        for line in plan.describe():
+            print(line)
+        print(f"sync {path.name} --dry-run: {plan.summary()}; nothing was changed")
+        return 0
 
     def action(session: Any) -> Any:
-        report = sync_document(session, doc, actor=actor)
-        if report.conflicts and args.strict:
-            raise TrackerError(
-                f"sync: {len(report.conflicts)} conflict(s) ({report.conflicts[0]}); nothing was saved"
-            )
+        report = sync.apply_plan(session, plan)
         if digest is not None and not report.kept and not report.conflicts:
             session.flush()
             value = sync_fingerprint(session, digest)
@@ -539,7 +545,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 row.value = value
         return report
 
-    report = eng.run_write(engine, action)
+    try:
+        report = eng.run_write(engine, action)
+    except ConflictError as exc:
+        raise TrackerError(f"sync: {sync.conflict_message(exc)}") from None
     for line in report.conflicts:
         print(f"conflict: {line}", file=sys.stderr)
     for line in report.kept:

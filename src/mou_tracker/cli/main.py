@@ -89,6 +89,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--strict", action="store_true", help="refuse (exit 1, nothing saved) if anything conflicts"
     )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print what the sync would do; change nothing"
+    )
     p = add("dump", help="write the whole database as TOML (stdout, or FILE)")
     p.add_argument("file", nargs="?", metavar="FILE")
 

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from mou_tracker.domain import chain
+from mou_tracker.domain import chain, rules
 from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import ConflictError, InvalidInput, NotFound, RuleViolation
 from mou_tracker.domain.models import (
@@ -31,6 +31,7 @@ from mou_tracker.domain.models import (
     TargetChange,
     utcnow,
 )
+from mou_tracker.domain.versioned import versioned_update
 from mou_tracker.domain.vocab import (
     CONFIDENCES,
     DIRECTIONS,
@@ -38,7 +39,6 @@ from mou_tracker.domain.vocab import (
     ORIGINS,
     ROLES,
     STATUSES,
-    STATUSES_WITHOUT_EVIDENCE,
     STRENGTHS,
     TEXT_BASES,
     VISIBILITIES,
@@ -176,22 +176,21 @@ def _bump_commitment(
     at: datetime,
     **values: object,
 ) -> None:
-    """``UPDATE commitment ... WHERE version = :expected``; zero rows means someone got there first."""
-    result = session.execute(
-        update(Commitment)
-        .where(Commitment.id == commitment.id, Commitment.version == expected_version)
-        .values(version=expected_version + 1, updated_at=at, updated_by=actor, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.expire(commitment)
-        fresh = session.get(Commitment, commitment.id)
-        raise ConflictError(
-            f"commitment {commitment.ref}",
-            fresh.updated_by if fresh else None,
-            fresh.updated_at if fresh else None,
+    """The version-checked write of a commitment (:func:`versioned_update`)."""
+    assert commitment.id is not None
+    try:
+        versioned_update(
+            session,
+            Commitment,
+            commitment.id,
+            expected_version,
+            what=f"commitment {commitment.ref}",
+            actor=actor,
+            at=at,
+            **values,
         )
-    session.expire(commitment)
+    finally:
+        session.expire(commitment)
 
 
 def _history_entry(session: Session, evidence_ids: list[int], **columns: object) -> HistoryEntry:
@@ -248,24 +247,15 @@ def change_status(
             f"({v.utc_z(latest)}); history is recorded in order",
         )
     cited = resolve_evidence(session, commitment, evidence)
-    if status not in STATUSES_WITHOUT_EVIDENCE and not cited:
-        raise RuleViolation(
-            "evidence",
-            f"a change to {status} must cite at least one evidence record of {commitment.ref} "
-            "(--evidence URL_OR_ID)",
-        )
-    for item in cited:
-        if item.published is None:
-            raise RuleViolation(
-                "evidence",
-                f"#{item.id} has no publication date, so it cannot support a status change",
-            )
-        if item.published > when.date():
-            raise RuleViolation(
-                "evidence",
-                f"#{item.id} was published {item.published.isoformat()}, after the change "
-                f"({when.date().isoformat()})",
-            )
+    problem = rules.cited_evidence_problem(
+        status,
+        when.date(),
+        [(f"#{item.id}", item.published) for item in cited],
+        ref=commitment.ref,
+        hint=" (--evidence URL_OR_ID)",
+    )
+    if problem is not None:
+        raise RuleViolation("evidence", problem)
     entry = _history_entry(
         session,
         [item.id for item in cited if item.id is not None],
@@ -498,21 +488,20 @@ def edit_evidence(
     )
     session.add(revision)
     session.flush()
-    result = session.execute(
-        update(Evidence)
-        .where(Evidence.id == row.id, Evidence.version == seen)
-        .values(version=seen + 1, updated_at=when, updated_by=actor, **new_values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.expire(row)
-        fresh = session.get(Evidence, row.id)
-        raise ConflictError(
-            f"evidence #{row.id}",
-            fresh.updated_by if fresh else None,
-            fresh.updated_at if fresh else None,
+    assert row.id is not None
+    try:
+        versioned_update(
+            session,
+            Evidence,
+            row.id,
+            seen,
+            what=f"evidence #{row.id}",
+            actor=actor,
+            at=when,
+            **new_values,
         )
-    session.expire(row)
+    finally:
+        session.expire(row)
     session.flush()
     return revision
 

@@ -14,12 +14,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from mou_tracker.domain.errors import InvalidInput, TrackerError
+
+# Schema set-up lives with the migrations (which stamp a new schema); it is named here too, for
+# the callers that know it from here. The import runs one way only: migrate never imports engine.
+from mou_tracker.storage.migrate import create_schema as create_schema
+from mou_tracker.storage.migrate import has_schema as has_schema
 
 T = TypeVar("T")
 
@@ -102,19 +107,6 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("mou_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def has_schema(engine: Engine) -> bool:
-    return inspect(engine).has_table("commitment")
-
-
-def create_schema(engine: Engine) -> None:
-    """Create every table (with the append-only triggers) and stamp the newest migration."""
-    import mou_tracker.domain.models  # noqa: F401  (registers the tables)
-    from mou_tracker.storage.migrate import stamp_head
-
-    SQLModel.metadata.create_all(engine)
-    stamp_head(engine)
 
 
 @contextmanager

@@ -47,6 +47,20 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
+def has_schema(engine: Engine) -> bool:
+    return inspect(engine).has_table("commitment")
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table (with the append-only triggers) and stamp the newest migration."""
+    from sqlmodel import SQLModel
+
+    import mou_tracker.domain.models  # noqa: F401  (registers the tables)
+
+    SQLModel.metadata.create_all(engine)
+    stamp_head(engine)
+
+
 def stamp_head(engine: Engine) -> None:
     from alembic import command
 
@@ -94,8 +108,6 @@ def ensure_schema(engine: Engine, *, allow_upgrade: bool | None = None) -> str |
     Returns a message for the person when something was done (an upgrade), else ``None``.
     ``allow_upgrade`` defaults to True for SQLite and False for other backends.
     """
-    from mou_tracker.storage.engine import create_schema
-
     if not inspect(engine).has_table("commitment"):
         create_schema(engine)
         return None
@@ -120,8 +132,6 @@ def ensure_schema(engine: Engine, *, allow_upgrade: bool | None = None) -> str |
 
 def migrate(engine: Engine) -> str | None:
     """Upgrade to the newest schema (backing up a SQLite file first)."""
-    from mou_tracker.storage.engine import create_schema
-
     if not inspect(engine).has_table("commitment"):
         create_schema(engine)
         return None

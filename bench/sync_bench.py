@@ -1,0 +1,221 @@
+"""Sync benchmark: the generated tracker's commitments.toml into an empty database, then again
+(a no-op), on SQLite and on PostgreSQL, each beside the floor of parsing the same TOML alone.
+
+    .venv/bin/python bench/sync_bench.py                     # 10,000 commitments, 3 runs
+    .venv/bin/python bench/sync_bench.py --sizes 10000,100000 --repeat 1
+    .venv/bin/python bench/sync_bench.py --pg postgresql://postgres@127.0.0.1:5432/postgres
+
+Every measure runs in a fresh interpreter (``--probe``) that reports its phases and its own
+peak memory (VmHWM), so one run's memory never counts in another's. The phases:
+
+- ``parse``: ``tomli.loads`` of the file and nothing else (the floor);
+- ``read``: parse and check every field (``read_document``);
+- ``plan``: compare with the database, read only; ``apply``: write it, one transaction;
+- ``total``: read + plan + apply, as ``mou-tracker sync`` does them (without the start-up of
+  the interpreter and the fingerprint shortcut the CLI takes for an unchanged file).
+
+On PostgreSQL the benchmark creates a database of its own for each run and drops it after.
+Figures go to stdout as a Markdown table; progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "src"))
+
+TARGETS = {  # issue 15: seconds
+    ("sqlite", "empty", 10_000): 5.0,
+    ("postgresql", "empty", 10_000): 8.0,
+    ("sqlite", "noop", 10_000): 1.5,
+    ("postgresql", "noop", 10_000): 1.5,
+    ("sqlite", "empty", 100_000): 60.0,
+    ("postgresql", "empty", 100_000): 60.0,
+}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def peak_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def probe(args: argparse.Namespace) -> None:
+    """One measure in this interpreter; prints a JSON line."""
+    path = Path(args.toml)
+    if args.what == "parse":
+        import tomli
+
+        text = path.read_text(encoding="utf-8")
+        t0 = time.perf_counter()
+        tomli.loads(text)
+        print(json.dumps({"parse": time.perf_counter() - t0, "peak_mb": peak_mb()}))
+        return
+    from mou_tracker.storage.engine import make_engine, read, write
+    from mou_tracker.storage.migrate import create_schema, has_schema
+    from mou_tracker.storage.sync import apply_plan, plan_sync, read_document
+
+    engine = make_engine(args.db)
+    if not has_schema(engine):
+        create_schema(engine)
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    doc = read_document(path)
+    times["read"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    with read(engine) as session:
+        plan = plan_sync(session, doc, actor="bench")
+    times["plan"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    with write(engine) as session:
+        report = apply_plan(session, plan)
+    times["apply"] = time.perf_counter() - t2
+    times["total"] = time.perf_counter() - t0
+    engine.dispose()
+    print(json.dumps({**times, "peak_mb": peak_mb(), "summary": report.summary()}))
+
+
+def run_probe(what: str, toml: Path, db: str = "") -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--probe", what, "--toml", str(toml), "--db", db]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"probe {what} failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+class Postgres:
+    """Creates a database of its own on the server and drops it afterwards."""
+
+    def __init__(self, admin_url: str) -> None:
+        from sqlalchemy import create_engine
+
+        url = admin_url
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        self.base = url.rsplit("/", 1)[0]
+
+    def __enter__(self) -> str:
+        from sqlalchemy import text
+
+        self.name = f"mou_bench_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return f"{self.base}/{self.name}"
+
+    def __exit__(self, *exc: object) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+def measure(toml: Path, backend: str, pg: str | None, tmp: Path) -> dict[str, dict[str, Any]]:
+    """One sync into an empty database and one no-op re-sync."""
+    if backend == "sqlite":
+        db = str(tmp / f"sync-{uuid.uuid4().hex[:8]}.db")
+        empty, noop = run_probe("sync", toml, db), run_probe("sync", toml, db)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        return {"empty": empty, "noop": noop}
+    assert pg is not None
+    with Postgres(pg) as url:
+        return {"empty": run_probe("sync", toml, url), "noop": run_probe("sync", toml, url)}
+
+
+def fmt(seconds: float) -> str:
+    return f"{seconds:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("MOU_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        help="a PostgreSQL server URL to create the benchmark databases on ('' to skip)",
+    )
+    parser.add_argument("--probe", choices=("parse", "sync"), help=argparse.SUPPRESS)
+    parser.add_argument("--toml", help=argparse.SUPPRESS)
+    parser.add_argument("--db", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        probe(argparse.Namespace(what=args.probe, toml=args.toml, db=args.db))
+        return
+
+    import generate as gen
+
+    backends = ["sqlite"] + (["postgresql"] if args.pg else [])
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="mou-sync-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        for size in (int(s) for s in args.sizes.split(",")):
+            toml = gen.toml_path(gen.Spec(size), log=log)
+            mb = toml.stat().st_size / 1e6
+            floor = [run_probe("parse", toml) for _ in range(args.repeat)]
+            parse_s = statistics.median(r["parse"] for r in floor)
+            parse_mb = statistics.median(r["peak_mb"] for r in floor)
+            log(f"{size:,}: {mb:.1f} MB of TOML; parse floor {fmt(parse_s)}, {parse_mb:.0f} MB")
+            for backend in backends:
+                runs = []
+                for i in range(args.repeat):
+                    runs.append(measure(toml, backend, args.pg, tmp))
+                    log(f"{size:,} {backend} run {i + 1}: " + json.dumps(runs[-1]))
+                for kind in ("empty", "noop"):
+                    got = {k: statistics.median(r[kind][k] for r in runs) for k in runs[0][kind]
+                           if k != "summary"}  # fmt: skip
+                    target = TARGETS.get((backend, kind, size))
+                    rows.append(
+                        (
+                            f"{size:,}",
+                            backend,
+                            "into empty db" if kind == "empty" else "again (no-op)",
+                            fmt(got["total"]),
+                            f"{fmt(got['read'])} / {fmt(got['plan'])} / {fmt(got['apply'])}",
+                            fmt(parse_s),
+                            f"{got['total'] / parse_s:.1f}x",
+                            f"{got['peak_mb']:.0f} MB (parse {parse_mb:.0f} MB; file {mb:.0f} MB)",
+                            "-"
+                            if target is None
+                            else f"<= {target:g} s: {'met' if got['total'] <= target else 'NOT met'}",
+                        )
+                    )
+    head = (
+        "size",
+        "backend",
+        "sync",
+        "total",
+        "read / plan / apply",
+        "parse floor",
+        "x floor",
+        "peak memory",
+        "target",
+    )
+    print(f"median of {args.repeat} run(s), Python {sys.version.split()[0]}\n")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,467 @@
+"""Applying a sync plan in the caller's write transaction.
+
+Every update of a versioned row goes through
+:func:`mou_tracker.domain.versioned.versioned_update` with the version the plan read, so a
+row someone saved after the plan was made is refused as a conflict (who and when) and the
+transaction rolls back whole. Records the plan found new are checked to be still absent.
+New rows are inserted in bulk with ids assigned here, inside the transaction (PostgreSQL
+takes them from the table's sequence; SQLite, which holds its write lock, continues from the
+largest id), so no insert has to return its id row by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, delete, func, insert, select, text, tuple_, update
+from sqlmodel import Session, col
+
+from mou_tracker.domain import chain
+from mou_tracker.domain import validate as v
+from mou_tracker.domain.errors import ConflictError
+from mou_tracker.domain.models import (
+    Commitment,
+    CommitmentRevision,
+    Evidence,
+    EvidenceRevision,
+    HistoryEntry,
+    HistoryEvidence,
+    LinkCheck,
+    Memorandum,
+    Note,
+    Owner,
+    Party,
+    SyncRun,
+    TargetChange,
+)
+from mou_tracker.domain.versioned import check_versions, versioned_update, versioned_update_many
+from mou_tracker.faults import crashpoint
+from mou_tracker.storage.sync.common import COMMITMENT_FIELDS, EVIDENCE_FIELDS, _bulk, _hash
+from mou_tracker.storage.sync.plan import CHUNK, SyncPlan, plan_sync, taken_ids
+from mou_tracker.storage.sync.read import Document
+from mou_tracker.storage.sync.report import SyncReport
+
+
+def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
+    """Plan ``doc`` against the database and apply it, both in the caller's transaction."""
+    return apply_plan(session, plan_sync(session, doc, actor=actor))
+
+
+def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
+    """Write ``plan`` in the caller's transaction; return its report. Raises
+    :class:`ConflictError` if the database changed under the plan (the caller rolls back)."""
+    _check_still_new(session, plan)
+    party_ids = _apply_parties(session, plan)
+    memos = _apply_memoranda(session, plan)
+    ids, versions = _apply_commitments(session, plan, party_ids, memos)
+    crashpoint("sync:commitments")
+    evidence_ids = _apply_evidence(session, plan, ids)
+    crashpoint("sync:evidence")
+    _apply_history(session, plan, ids, versions, evidence_ids)
+    _apply_retargets(session, plan, ids, versions, evidence_ids)
+    crashpoint("sync:history")
+    _insert(
+        session,
+        Note,
+        [{"commitment_id": ids[ref], **note} for ref, note in plan.notes],
+    )
+    if plan.link_checks:
+        session.execute(_bulk(LinkCheck), plan.link_checks)
+    if plan.sync_runs:
+        session.execute(_bulk(SyncRun), plan.sync_runs)
+    report = plan.report
+    if report.changed:
+        session.add(
+            SyncRun(
+                at=plan.now,
+                actor=plan.actor,
+                file_name=plan.doc.source_name[:300],
+                file_sha256=plan.doc.source_sha256,
+                added={what: n for what, n in sorted(report.added.items()) if n},
+                updated={what: n for what, n in sorted(report.updated.items()) if n},
+                kept=len(report.kept),
+                conflicts=len(report.conflicts),
+                into_empty=plan.into_empty,
+            )
+        )
+    session.flush()
+    return report
+
+
+def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """One executemany of plain rows (all with the same keys) into ``model``'s table."""
+    if rows:
+        session.execute(insert(model.__table__), rows)
+
+
+def allocate_ids(session: Session, model: Any, count: int) -> list[int]:
+    """``count`` unused ids of ``model``'s table, increasing. PostgreSQL reserves them from the
+    table's sequence (safe beside other writers); SQLite continues from the largest id, which
+    is what it would choose itself, while this transaction holds the write lock."""
+    if count == 0:
+        return []
+    table = model.__table__.name
+    if session.get_bind().dialect.name == "postgresql":
+        query = text(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
+        )
+        return sorted(int(i) for i in session.execute(query, {"n": count}).scalars())
+    top = int(session.execute(select(func.max(model.id))).scalar() or 0)
+    return list(range(top + 1, top + 1 + count))
+
+
+def _check_still_new(session: Session, plan: SyncPlan) -> None:
+    """What the plan adds must still be absent: a record someone added since is a conflict."""
+    if plan.into_empty and session.scalar(select(col(Memorandum.id)).limit(1)) is not None:
+        raise ConflictError("database", None, None)
+    for item in plan.new_parties:
+        if session.scalar(select(col(Party.id)).where(col(Party.code) == item["code"])):
+            raise ConflictError(f"party {item['code']}", None, None)
+    for item in plan.new_memoranda:
+        found = session.execute(
+            select(col(Memorandum.updated_by), col(Memorandum.updated_at)).where(
+                col(Memorandum.slug) == item["slug"]
+            )
+        ).first()
+        if found is not None:
+            raise ConflictError(f"memorandum {item['slug']}", found[0], found[1])
+    refs = [item["ref"] for _position, item in plan.new_commitments]
+    for start in range(0, len(refs), CHUNK):
+        query = select(
+            col(Commitment.ref), col(Commitment.updated_by), col(Commitment.updated_at)
+        ).where(col(Commitment.ref).in_(refs[start : start + CHUNK]))
+        for ref, by, at in session.execute(query):
+            raise ConflictError(f"commitment {ref}", by, at)
+    wanted = [
+        (plan.commitments[ref][0], ev["url"])
+        for ref, ev in plan.new_evidence
+        if ref in plan.commitments
+    ]
+    for start in range(0, len(wanted), CHUNK):
+        query = select(col(Evidence.url), col(Evidence.updated_by), col(Evidence.updated_at)).where(
+            tuple_(col(Evidence.commitment_id), col(Evidence.url)).in_(
+                wanted[start : start + CHUNK]
+            )
+        )
+        for url, by, at in session.execute(query):
+            raise ConflictError(f"evidence {url}", by, at)
+
+
+def _apply_parties(session: Session, plan: SyncPlan) -> dict[str, int]:
+    for pid, seen, values in plan.changed_parties:
+        # A party has no version: the update holds only if it still has the values read.
+        result = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(Party)
+                .where(
+                    col(Party.id) == pid,
+                    col(Party.name) == seen["name"],
+                    col(Party.kind) == seen["kind"],
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False),
+            ),
+        )
+        if result.rowcount != 1:
+            raise ConflictError(f"party {values['code']}", None, None)
+    for pid, source_hash in plan.rehashed_parties:
+        session.execute(
+            update(Party)
+            .where(col(Party.id) == pid)
+            .values(source_hash=source_hash)
+            .execution_options(synchronize_session=False)
+        )
+    for row in plan.new_parties:
+        session.add(Party(**row))
+    session.flush()
+    return {code: pid for pid, code in session.execute(select(col(Party.id), col(Party.code)))}
+
+
+def _apply_memoranda(session: Session, plan: SyncPlan) -> dict[str, Any]:
+    for mid, seen, slug, values in plan.changed_memoranda:
+        versioned_update(
+            session,
+            Memorandum,
+            mid,
+            seen,
+            what=f"memorandum {slug}",
+            actor=plan.actor,
+            at=plan.now,
+            **values,
+        )
+    for row in plan.new_memoranda:
+        session.add(Memorandum(**row))
+    session.flush()
+    columns = (
+        col(Memorandum.slug),
+        col(Memorandum.id),
+        col(Memorandum.signed),
+        col(Memorandum.review_cadence),
+    )
+    return {row.slug: row for row in session.execute(select(*columns))}
+
+
+def _apply_commitments(
+    session: Session, plan: SyncPlan, party_ids: dict[str, int], memos: dict[str, Any]
+) -> tuple[dict[str, int], dict[int, int]]:
+    """Update what the file changed, insert what is new, append corrections. Returns every
+    commitment's id by ref, and the version this sync last wrote or read, by id."""
+    ids = {ref: cid for ref, (cid, _version) in plan.commitments.items()}
+    versions = {cid: version for cid, version in plan.commitments.values()}
+    for change in plan.changed_commitments:
+        item = change.item
+        memo = memos[item["memorandum"]]
+        cadence = item["review_cadence"] or memo.review_cadence
+        skip = ("memorandum", "owners", "target")
+        columns = {k: item[k] for k in COMMITMENT_FIELDS if k not in skip}
+        columns["restates"] = item["restates"] or None
+        columns["original_target"] = item["target"]
+        if change.follow_target:
+            columns["target"] = item["target"]
+        versions[change.id] = versioned_update(
+            session,
+            Commitment,
+            change.id,
+            change.seen,
+            what=f"commitment {change.ref}",
+            actor=plan.actor,
+            at=plan.now,
+            memorandum_id=memo.id,
+            next_review=v.add_cadence(item["last_reviewed"] or memo.signed, cadence),
+            source_hash=_hash(change.values),
+            **columns,
+        )
+        session.execute(delete(Owner).where(col(Owner.commitment_id) == change.id))
+        _insert(session, Owner, _owners(change.id, item["owners"], party_ids))
+    new_ids = allocate_ids(session, Commitment, len(plan.new_commitments))
+    base = len(plan.commitments)
+    payload, owners = [], []
+    for cid, (position, item) in zip(new_ids, plan.new_commitments, strict=True):
+        memo = memos[item["memorandum"]]
+        payload.append(
+            _new_commitment(plan, cid, base + position if base else position, item, memo)
+        )
+        owners += _owners(cid, item["owners"], party_ids)
+        ids[item["ref"]] = cid
+        versions[cid] = 1
+    _insert(session, Commitment, payload)
+    _insert(session, Owner, owners)
+    _insert(
+        session,
+        CommitmentRevision,
+        [{"commitment_id": ids[ref], **c} for ref, c in plan.corrections],
+    )
+    return ids, versions
+
+
+def _owners(cid: int, owners: Iterable[dict[str, str]], party_ids: dict[str, int]) -> list[Any]:
+    return [
+        {"commitment_id": cid, "party_id": party_ids[o["party"]], "role": o["role"]} for o in owners
+    ]
+
+
+def _new_commitment(
+    plan: SyncPlan, cid: int, position: int, item: dict[str, Any], memo: Any
+) -> dict[str, Any]:
+    values = {k: item[k] for k in COMMITMENT_FIELDS}
+    if item["restates"]:
+        values["restates"] = list(item["restates"])
+    cadence = item["review_cadence"] or memo.review_cadence
+    return {
+        "id": cid,
+        "memorandum_id": memo.id,
+        "ref": item["ref"],
+        "position": position,
+        **{k: item[k] for k in ("section", "origin", "title", "summary", "source_url")},
+        **{k: item[k] for k in ("text_basis", "theme", "strength", "review_cadence")},
+        "status": "not_assessed",
+        "last_reviewed": item["last_reviewed"],
+        "next_review": v.add_cadence(item["last_reviewed"] or memo.signed, cadence),
+        "target": item["target"],
+        "original_target": item["target"],
+        "added_at": item["added_at"],
+        "restates": item["restates"] or None,
+        "source_hash": _hash(values),
+        "version": 1,
+        "updated_at": plan.now,
+        "updated_by": plan.actor,
+    }
+
+
+def _apply_evidence(
+    session: Session, plan: SyncPlan, ids: dict[str, int]
+) -> dict[tuple[int, str], int]:
+    """Update what the file changed (each with a public revision), insert what is new.
+    Returns the id of every evidence record, existing or new, by (commitment id, URL)."""
+    for change in plan.changed_evidence:
+        # The revision goes in first: the database lets the date of cited evidence move only
+        # when the newest revision records that move.
+        revision = {
+            "evidence_id": change.id,
+            "at": plan.now,
+            "by": plan.actor,
+            "reason": "updated from commitments.toml by sync",
+            "changes": change.changes,
+        }
+        _insert(session, EvidenceRevision, [revision])
+        versioned_update(
+            session,
+            Evidence,
+            change.id,
+            change.seen,
+            what=f"evidence {change.ref} {change.url}",
+            actor=plan.actor,
+            at=plan.now,
+            source_hash=_hash(change.values),
+            **change.values,
+        )
+    evidence_ids = dict(plan.evidence)
+    if not plan.new_evidence:
+        return evidence_ids
+    rows = [_new_evidence(plan, ids[ref], ev) for ref, ev in plan.new_evidence]
+    wanted = [ev["id"] for _ref, ev in plan.new_evidence]
+    taken = taken_ids(session, wanted)
+    plan.report.renumbered = sum(1 for i in wanted if i is not None and i in taken)
+    given = [i if i is not None and i not in taken else None for i in wanted]
+    fixed = [{**row, "id": i} for row, i in zip(rows, given, strict=True) if i is not None]
+    _insert(session, Evidence, fixed)
+    if fixed and session.get_bind().dialect.name == "postgresql":
+        # The serial sequence knows nothing of ids given explicitly: move it past them, or
+        # the next record added would collide with a restored one.
+        session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('evidence', 'id'), "
+                "(SELECT max(id) FROM evidence))"
+            )
+        )
+    free = [n for n, i in enumerate(given) if i is None]
+    for n, new_id in zip(free, allocate_ids(session, Evidence, len(free)), strict=True):
+        given[n] = new_id
+    _insert(session, Evidence, [{**rows[n], "id": given[n]} for n in free])
+    revisions = []
+    for given_id, row, (_ref, ev) in zip(given, rows, plan.new_evidence, strict=True):
+        assert given_id is not None
+        evidence_ids[(row["commitment_id"], row["url"])] = given_id
+        for rev in ev["revisions"]:
+            recorded = plan.recorded(rev["recorded_at"], rev["at"])
+            revisions.append({"evidence_id": given_id, **rev, "recorded_at": recorded})
+    _insert(session, EvidenceRevision, revisions)
+    return evidence_ids
+
+
+def _new_evidence(plan: SyncPlan, cid: int, ev: dict[str, Any]) -> dict[str, Any]:
+    values = {k: ev[k] for k in EVIDENCE_FIELDS}
+    last = ev["revisions"][-1] if ev["revisions"] else None
+    return {
+        "commitment_id": cid,
+        "url": ev["url"],
+        **values,
+        "added_by": ev["added_by"],
+        "added_at": ev["added_at"],
+        "recorded_at": plan.recorded(ev["recorded_at"], ev["added_at"]),
+        "source_hash": _hash(values),
+        "version": 1,
+        "updated_at": last["at"] if last else ev["added_at"],
+        "updated_by": last["by"] if last else ev["added_by"],
+    }
+
+
+def _apply_history(
+    session: Session,
+    plan: SyncPlan,
+    ids: dict[str, int],
+    versions: dict[int, int],
+    evidence_ids: dict[tuple[int, str], int],
+) -> None:
+    """Move each commitment's status on (version-checked), then append the history the file
+    adds, with ids and hash chain from :func:`mou_tracker.domain.chain.stamp`."""
+    if not plan.history:
+        return
+    entries = [(ids[ref], e) for ref, e in plan.history]
+    # The version checks first: a status someone changed since the plan is a conflict, not
+    # an entry out of order. The status itself moves after its history entry is in.
+    last_status: dict[int, dict[str, Any]] = {}
+    touched: dict[int, str] = {}
+    for (cid, e), (ref, _e) in zip(entries, plan.history, strict=True):
+        touched[cid] = ref
+        if e["kind"] == "status":
+            last_status[cid] = e
+
+    def what(cid: int) -> str:
+        return f"commitment {touched[cid]}"
+
+    check_versions(session, Commitment, [(cid, versions[cid]) for cid in touched], what=what)
+    stamped = chain.stamp(
+        session,
+        [
+            {
+                "commitment_id": cid,
+                "kind": e["kind"],
+                "from_status": e["from"],
+                "to_status": e["to"],
+                "at": e["at"],
+                "recorded_at": e["recorded_at"],
+                "actor": e["by"],
+                "reason": e["reason"],
+                "evidence_ids": [evidence_ids[(cid, url)] for url in e["evidence"]],
+            }
+            for cid, e in entries
+        ],
+    )
+    _insert(session, HistoryEntry, stamped)
+    links = [
+        {"history_id": row["id"], "evidence_id": evidence_ids[(cid, url)]}
+        for row, (cid, e) in zip(stamped, entries, strict=True)
+        for url in e["evidence"]
+    ]
+    _insert(session, HistoryEvidence, links)
+    updates = []
+    for cid in touched:
+        values: dict[str, Any] = {}
+        if cid in last_status:
+            values.update(status=last_status[cid]["to"], status_changed_at=last_status[cid]["at"])
+        updates.append((cid, versions[cid], values))
+        versions[cid] += 1
+    versioned_update_many(session, Commitment, updates, what=what, actor=plan.actor, at=plan.now)
+
+
+def _apply_retargets(
+    session: Session,
+    plan: SyncPlan,
+    ids: dict[str, int],
+    versions: dict[int, int],
+    evidence_ids: dict[tuple[int, str], int],
+) -> None:
+    """Append the target changes the file adds; the last one is the commitment's target."""
+    rows = []
+    for ref, extra in plan.retargets:
+        cid = ids[ref]
+        for e in extra:
+            evidence = None if e["evidence"] is None else evidence_ids[(cid, e["evidence"])]
+            rows.append(
+                {
+                    "commitment_id": cid,
+                    "at": e["at"],
+                    "recorded_at": e["recorded_at"],
+                    "by": e["by"],
+                    "old_target": e["from"],
+                    "new_target": e["to"],
+                    "reason": e["reason"],
+                    "evidence_id": evidence,
+                }
+            )
+    refs = {ids[ref]: ref for ref, _extra in plan.retargets}
+
+    def what(cid: int) -> str:
+        return f"commitment {refs[cid]}"
+
+    check_versions(session, Commitment, [(cid, versions[cid]) for cid in refs], what=what)
+    _insert(session, TargetChange, rows)
+    updates = []
+    for ref, extra in plan.retargets:
+        cid = ids[ref]
+        updates.append((cid, versions[cid], {"target": extra[-1]["to"]}))
+        versions[cid] += 1
+    versioned_update_many(session, Commitment, updates, what=what, actor=plan.actor, at=plan.now)
