@@ -722,3 +722,30 @@ def test_cited_evidence_must_be_published_by_the_effective_date(mini, clock_at):
     assert str(info.value) == (
         f"evidence: #{ev.id} was published 2026-11-28, after the change (2026-11-27)"
     )
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "https://user:pass@example.org/",
+        "https://user@example.org/page",
+        "http://:secret@example.org",
+        "HTTPS://alice:hunter2@www.gov.uk/x",
+    ],
+)
+def test_urls_with_credentials_are_refused_without_echoing_them(address):
+    from mou_tracker.domain import validate
+
+    with pytest.raises(InvalidInput) as caught:
+        validate.url(address, "url")
+    message = str(caught.value)
+    assert message.startswith("url: must not carry a user name or password")
+    assert "pass" not in message.replace("password", "") and "hunter2" not in message
+    assert "secret" not in message
+
+
+def test_an_at_sign_in_the_path_or_query_is_still_a_valid_url():
+    from mou_tracker.domain import validate
+
+    for address in ("https://example.org/@handle", "https://example.org/x?by=a@b.org"):
+        assert validate.url(address, "url") == address

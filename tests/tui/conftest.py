@@ -90,3 +90,11 @@ def make_app():  # type: ignore[no-untyped-def]
         return RecordingApp(engine, actor=actor, today=today, poll_seconds=poll_seconds, **kw)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _private_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Saved views go to a directory of the test's own, never the real ~/.config."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("MOU_TRACKER_CONFIG_DIR", str(folder))
+    return folder

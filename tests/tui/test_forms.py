@@ -281,6 +281,9 @@ async def test_add_internal_and_public_notes(shipped, make_app):
         await pilot.pause()
         form = app.screen
         assert app.focused is form.query_one("#body", TextArea)
+        assert "INTERNAL: kept out of every export" in hint(app, "visibility")  # the default
+        form.query_one("#visibility", Select).value = "public"
+        await pilot.pause()
         assert "PUBLIC" in hint(app, "visibility")
         form.query_one("#visibility", Select).value = "internal"
         await pilot.pause()
@@ -325,6 +328,39 @@ async def test_record_review_moves_the_next_review(shipped, make_app):
         assert f"OAI-3.2: review recorded; {status} stands." in app.notices_text()
 
 
+async def test_a_review_refused_by_a_concurrent_change_reloads_and_saves_on_top(
+    shipped, make_app, cli
+):
+    app = make_app(shipped)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_on(pilot, "OAI-P4")
+        await pilot.press("v")
+        await pilot.pause()
+        form = app.screen
+        cited = dated_evidence(shipped, "OAI-P4")
+        result = await asyncio.to_thread(
+            cli, "status", "OAI-P4", "not_met", "--reason", "Dropped", "--evidence", str(cited.id)
+        )
+        assert result.code == 0, result.err
+        await type_text(pilot, "Nothing new on Stargate UK")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        heading = plain(form.query_one("#form-heading"))
+        assert "The status stays not met" in heading  # the form shows the status as it is now
+        assert "ctrl+s saves on top" in heading and "changed by tester at" in heading
+        assert form.query_one("#review_note", Input).value == "Nothing new on Stargate UK"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is app.main
+        last = detail(shipped, "OAI-P4").history[-1]
+        assert (last.kind, last.reason, last.to_status) == (
+            "review",
+            "Nothing new on Stargate UK",
+            "not_met",
+        )
+
+
 # --- correcting evidence ---------------------------------------------------------------------------
 
 
@@ -334,8 +370,14 @@ async def test_correct_evidence_keeps_the_old_values_and_detects_a_concurrent_ed
     app = make_app(shipped)
     async with app.run_test(size=(120, 45)) as pilot:
         await open_on(pilot, "OAI-2.1")
+        await pilot.press("E")  # several records: first choose one in the evidence list
+        await pilot.pause()
+        assert app.screen is app.main
+        assert app.focused is app.main.query_one("#detail-evidence")
+        assert "Which evidence of OAI-2.1?" in app.notices_text()
+        await pilot.press("down")
         item = app.main.pane.highlighted_evidence
-        assert item is not None
+        assert item is not None and item is app.main.pane.evidence[1]
         await pilot.press("E")
         await pilot.pause()
         form = app.screen
@@ -362,6 +404,15 @@ async def test_correct_evidence_keeps_the_old_values_and_detects_a_concurrent_ed
             and ("title", item.title, after.title) in revision.changes
         )
         assert f"Evidence #{item.id} on OAI-2.1 corrected" in app.notices_text()
+        # the detail pane shows each record's URL and its correction history (item 7)
+        listing = app.main.query_one("#detail-evidence")
+        shown = next(
+            listing.get_option_at_index(i).prompt.plain
+            for i in range(listing.option_count)
+            if listing.get_option_at_index(i).id == str(item.id)
+        )
+        assert after.url in shown
+        assert "by pm (title, archived_url): Headline changed" in shown
 
         # Someone corrects the same record from the command line while the form is open.
         await pilot.press("E")
@@ -380,6 +431,18 @@ async def test_correct_evidence_keeps_the_old_values_and_detects_a_concurrent_ed
         assert "changed by tester at" in app.notices_text()
         final = next(e for e in detail(shipped, "OAI-2.1").evidence if e.id == item.id)
         assert final.publisher == "Elsewhere" and final.summary != "A new summary"
+        # issue 18 item 4: the form reloaded; untouched fields show the other person's values,
+        # and a second ctrl+s saves on top without undoing their correction
+        heading = plain(form.query_one("#form-heading"))
+        assert "ctrl+s saves on top" in heading and f"version {final.version}," in heading
+        assert form.query_one("#publisher", Input).value == "Elsewhere"
+        assert "reload and try again" not in app.notices_text()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is app.main
+        final = next(e for e in detail(shipped, "OAI-2.1").evidence if e.id == item.id)
+        assert (final.publisher, final.summary) == ("Elsewhere", "A new summary")
+        assert [r.reason for r in final.revisions][-2:] == ["cli fix", "Summary clearer"]
 
 
 # --- correcting a commitment ----------------------------------------------------------------------

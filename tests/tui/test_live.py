@@ -176,7 +176,7 @@ async def test_own_saves_are_not_reported_as_someone_elses(shipped, make_app):
         await settle(pilot)
         await pilot.pause(0.5)  # several polls
         await settle(pilot)
-        assert "Public note added to OAI-2.1." in app.notices_text()
+        assert "Internal note added to OAI-2.1." in app.notices_text()  # internal by default
         assert "changed elsewhere" not in app.notices_text()
         assert app.main.detail.notes[-1].body == "Mine"
 

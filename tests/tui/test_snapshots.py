@@ -82,7 +82,9 @@ def test_correct_evidence_form(snap_compare, shipped_sqlite, make_app):
         app.screen.query_one("#reason", Input).value = "Only a copy was seen, not the Guardian page"
 
     assert snap_compare(
-        make_app(shipped_sqlite), terminal_size=(110, 38), run_before=on("OAI-3.1", "E", then=fill)
+        make_app(shipped_sqlite),
+        terminal_size=(110, 38),
+        run_before=on("OAI-3.1", "E", "E", then=fill),
     )
 
 
@@ -127,4 +129,42 @@ def test_filter_form(snap_compare, shipped_sqlite, make_app):
 def test_help_screen(snap_compare, shipped_sqlite, make_app):
     assert snap_compare(
         make_app(shipped_sqlite), terminal_size=(110, 50), run_before=on("OAI-3.1", "question_mark")
+    )
+
+
+# --- issue 18 ---------------------------------------------------------------------------------
+
+
+def test_status_form_80x24(snap_compare, shipped_sqlite, make_app):
+    """The Save/Cancel row and the key hints stay on screen; the fields scroll."""
+
+    def fill(app) -> None:  # type: ignore[no-untyped-def]
+        app.screen.query_one("#status", Select).value = "in_progress"
+        app.screen.query_one("#reason", Input).value = "Stargate UK works resumed at Cobalt Park"
+
+    assert snap_compare(
+        make_app(shipped_sqlite), terminal_size=(80, 24), run_before=on("OAI-2.1", "s", then=fill)
+    )
+
+
+def test_main_screen_200x60(snap_compare, shipped_sqlite, make_app):
+    assert snap_compare(make_app(shipped_sqlite), terminal_size=(200, 60), run_before=on("OAI-3.1"))
+
+
+def test_main_screen_light_theme(snap_compare, shipped_sqlite, make_app):
+    def light(app) -> None:  # type: ignore[no-untyped-def]
+        app.theme = "textual-light"
+
+    assert snap_compare(
+        make_app(shipped_sqlite), terminal_size=(120, 36), run_before=on("OAI-3.1", then=light)
+    )
+
+
+def test_target_form(snap_compare, shipped_sqlite, make_app):
+    def fill(app) -> None:  # type: ignore[no-untyped-def]
+        app.screen.query_one("#target", Input).value = "31 March 2027"
+        app.screen.query_one("#target_reason", Input).value = "DSIT named spring 2027"
+
+    assert snap_compare(
+        make_app(shipped_sqlite), terminal_size=(100, 24), run_before=on("OAI-3.1", "t", then=fill)
     )

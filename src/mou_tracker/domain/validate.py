@@ -153,6 +153,12 @@ def url(value: object, field: str = "url", *, required: bool = True) -> str | No
         raise InvalidInput(field, f"{_shorten(candidate)!r} has no valid host")
     if "." not in host and host != "localhost" and not host.startswith("["):
         raise InvalidInput(field, f"{_shorten(candidate)!r} has no valid host (no domain)")
+    if "@" in parts.netloc:  # the URL itself is not echoed: it would repeat the password
+        raise InvalidInput(
+            field,
+            "must not carry a user name or password before the host ('user:password@'); "
+            "evidence links are published",
+        )
     return candidate
 
 

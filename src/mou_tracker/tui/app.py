@@ -13,10 +13,13 @@ from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 
 from mou_tracker.tui.commands import TrackerCommands
 from mou_tracker.tui.data import PAGE_SIZE
+from mou_tracker.tui.palette import Palette, palette_for
 from mou_tracker.tui.screens.main import MainScreen
+from mou_tracker.tui.text import apply_palette
 
 
 class TrackerApp(App[int]):
@@ -33,6 +36,7 @@ class TrackerApp(App[int]):
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit.always"),
+        Binding("ctrl+z", "suspend_process", "Suspend to the shell", show=False, id="suspend"),
     ]
 
     def __init__(
@@ -50,6 +54,28 @@ class TrackerApp(App[int]):
         self._today = today
         self.poll_seconds = poll_seconds
         self.page_size = page_size
+        self.palette: Palette | None = None
+        # Offer only themes whose colours can be measured (the ANSI ones are the terminal's).
+        for name, theme in list(self.available_themes.items()):
+            if palette_for(theme) is None:
+                self.unregister_theme(name)
+
+    def on_mount(self) -> None:
+        self._use_palette(self.current_theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self._use_palette(theme)
+        try:
+            main = self.main
+        except LookupError:
+            return
+        main.refresh_all()
+        main.table.refresh()
+
+    def _use_palette(self, theme: Theme) -> None:
+        self.palette = palette_for(theme)
+        apply_palette(self.palette)
 
     def today(self) -> date:
         if self._today is None:
@@ -94,6 +120,9 @@ class TrackerApp(App[int]):
 
             def decided(really: bool | None) -> None:
                 if really:
+                    for screen in self.screen_stack:
+                        if isinstance(screen, FormScreen):
+                            screen.cancel_save_for_quit()
                     self.exit(0)
 
             self.push_screen(

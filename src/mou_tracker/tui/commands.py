@@ -48,6 +48,11 @@ def tracker_commands(screen: MainScreen) -> list[Command]:
             screen.action_add_evidence,
         ),
         (
+            "Set target date",
+            "Set or re-baseline the selected commitment's target date (re-baselining cites evidence)",
+            screen.action_set_target,
+        ),
+        (
             "Correct evidence",
             "Correct the highlighted evidence record; the old values are kept",
             screen.action_correct_evidence,
@@ -144,6 +149,21 @@ def tracker_commands(screen: MainScreen) -> list[Command]:
                 f"Filter: owner {code} ({name})",
                 "Only commitments this party owns",
                 partial(screen.set_query, replace(q, owner=code)),
+            )
+        )
+    commands.append(
+        (
+            "Save view as…",
+            "Name the current search, filters and sort; recall them later as 'View: NAME'",
+            screen.action_save_view,
+        )
+    )
+    for name, saved in screen.saved_views.items():
+        commands.append(
+            (
+                f"View: {name}",
+                "Your saved search, filters and sort",
+                partial(screen.set_query, saved),
             )
         )
     for theme in screen.choices.themes:

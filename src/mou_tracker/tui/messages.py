@@ -67,9 +67,10 @@ class ChoicesLoaded(Message):
 
 
 class TokenChecked(Message):
-    def __init__(self, token: tuple[object, ...]) -> None:
+    def __init__(self, token: tuple[object, ...], started: float = 0.0) -> None:
         super().__init__()
         self.token = token
+        self.started = started  # time.monotonic() when the check began reading
 
 
 class LoadFailed(Message):

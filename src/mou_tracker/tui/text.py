@@ -4,13 +4,18 @@ plain strings, never parsed as markup (a title like ``Fund [/] [bold]x`` shows a
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from mou_tracker.domain.errors import TrackerError
+
+if TYPE_CHECKING:
+    from mou_tracker.tui.palette import Palette
 from mou_tracker.domain.vocab import STATUS_LABELS
 
-# Fixed colours (not theme variables), so a status reads the same in every theme.
+# The colours of the dark default theme. ``apply_palette`` (called by the app whenever the theme
+# changes) replaces them, in place, with the same hues adjusted to reach 4.5:1 on that theme.
 STATUS_STYLES = {
     "not_assessed": "grey62",
     "not_started": "grey85",
@@ -28,6 +33,20 @@ STRENGTH_STYLES = {
     "intend": "bold",
     "will": "bold underline",
 }
+SIGNAL_STYLES = {"overdue": "bold red1", "vision": "grey50 italic", "muted": "grey50"}
+
+
+def apply_palette(palette: Palette | None) -> None:
+    """Use ``palette``'s colours for statuses, directions and signals from now on."""
+    if palette is None:
+        return
+    for name in STATUS_STYLES:
+        STATUS_STYLES[name] = palette.style(name)
+    for name in DIRECTION_STYLES:
+        DIRECTION_STYLES[name] = palette.style(name)
+    SIGNAL_STYLES["overdue"] = palette.style("overdue")
+    SIGNAL_STYLES["vision"] = palette.style("vision") + " italic"
+    SIGNAL_STYLES["muted"] = palette.style("muted")
 
 
 def status_label(status: str) -> str:
@@ -37,7 +56,7 @@ def status_label(status: str) -> str:
 def status_text(status: str, strength: str | None = None) -> Text:
     """The status in its colour; a vision clause is shown but not scored."""
     if strength == "vision":
-        return Text("not scored", style="grey50 italic")
+        return Text("not scored", style=SIGNAL_STYLES["vision"])
     return Text(status_label(status), style=STATUS_STYLES.get(status, ""))
 
 

@@ -5,6 +5,7 @@ before it throws typed input away."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -25,6 +26,48 @@ if TYPE_CHECKING:
     from mou_tracker.tui.app import TrackerApp
 
 T = TypeVar("T")
+
+
+class SaveCancelled(Exception):
+    """The person cancelled a save before it reached the database; it was rolled back."""
+
+
+class SaveGuard:
+    """Decides, once, whether a save that has been sent is stored or cancelled.
+
+    The worker calls :meth:`commit_point` inside the transaction, after the domain call and
+    just before the commit; the form calls :meth:`cancel` when someone discards it. Whichever
+    comes first wins, under a lock: a cancelled save raises at the commit point and rolls back,
+    and once the commit point is passed a cancel is refused (the form then waits and says
+    "saved"). So a form is never shown as discarded while its save is stored underneath.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.cancelled = False
+        self.committing = False
+
+    def cancel(self) -> bool:
+        """True if the save will never be stored; False if it is already being committed."""
+        with self._lock:
+            if self.committing:
+                return False
+            self.cancelled = True
+            return True
+
+    def check(self) -> None:
+        with self._lock:
+            if self.cancelled:
+                raise SaveCancelled
+
+    def commit_point(self) -> None:
+        with self._lock:
+            if self.cancelled:
+                raise SaveCancelled
+            self.committing = True
+
+
+_CURRENT = threading.local()  # the guard of the save running in this worker thread
 
 
 class Hint(Static):
@@ -58,6 +101,19 @@ class FormScreen(ModalScreen[T], Generic[T]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True, id="form.save"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        # Priority, so focus moves the moment Tab is read. Screen's own tab binding is only
+        # looked up after the key has bubbled through the focused field's and the form's message
+        # queues, while the keys typed after it go straight to the (still) focused field: under
+        # load they landed in the previous field (issue 18, item 2).
+        Binding("tab", "next_field", "Next field", show=False, priority=True, id="form.next"),
+        Binding(
+            "shift+tab",
+            "previous_field",
+            "Previous field",
+            show=False,
+            priority=True,
+            id="form.previous",
+        ),
     ]
 
     TITLE = "Form"
@@ -65,6 +121,9 @@ class FormScreen(ModalScreen[T], Generic[T]):
     FIELD_IDS: dict[str, str] = {}  # the domain's field name -> the widget id, where they differ
     REFUSED = "Not saved"
     WRITES = True  # saving changes the database (the export form only reads it)
+    # Reload what the form was opened on after "changed by someone else", keep the input, and
+    # let the next ctrl+s save on top (subclasses implement load_fresh and show_fresh).
+    RELOADS_ON_CONFLICT = False
 
     class Done(Message):
         def __init__(self, result: Any, token: tuple[object, ...] | None) -> None:
@@ -81,6 +140,9 @@ class FormScreen(ModalScreen[T], Generic[T]):
         super().__init__()
         self.saving = False
         self._initial: dict[str, object] | None = None
+        self.guard: SaveGuard | None = None
+        self.conflict: str | None = None
+        self._slow_timer: Any = None
 
     @property
     def tracker(self) -> TrackerApp:
@@ -90,7 +152,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Static(self.heading(), id="form-heading")
+            yield Static(self.full_heading(), id="form-heading")
             with VerticalScroll(id="form-fields"):
                 yield from self.fields()
             yield Static(Text(""), id="form-error")
@@ -104,6 +166,13 @@ class FormScreen(ModalScreen[T], Generic[T]):
 
     def heading(self) -> Text:
         return Text(self.TITLE, style="bold")
+
+    def full_heading(self) -> Text:
+        text = self.heading()
+        if self.conflict:
+            text.append("\n")
+            text.append(self.conflict, style="bold red1")
+        return text
 
     def fields(self) -> ComposeResult:
         raise NotImplementedError
@@ -120,6 +189,29 @@ class FormScreen(ModalScreen[T], Generic[T]):
         first = self.first_focus()
         if first is not None:
             first.focus()
+
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """Keep the buttons and the message on screen however small the terminal (80×24):
+        the fields scroll in whatever height is left."""
+        try:
+            heading = self.query_one("#form-heading", Static)
+            error = self.query_one("#form-error", Static)
+            fields = self.query_one("#form-fields", VerticalScroll)
+        except Exception:  # noqa: BLE001 - not composed yet
+            return
+        spare = self.size.height - 2 - heading.outer_size.height - error.outer_size.height - 2
+        wanted = max(3, spare)
+        if fields.styles.max_height is None or fields.styles.max_height.value != wanted:
+            fields.styles.max_height = wanted
 
     def _remember_initial(self) -> None:
         self._initial = self.snapshot()
@@ -241,17 +333,40 @@ class FormScreen(ModalScreen[T], Generic[T]):
             return
         self.check_all()
         self.saving = True
+        self.guard = SaveGuard()
         self.query_one("#form-save", Button).disabled = True
         self.show_error(Text("Saving…", style="grey62"))
-        self._save(self.values())
+        self._slow_timer = self.set_timer(1.0, self._still_saving)
+        self._save(self.values(), self.guard)
+
+    def _still_saving(self) -> None:
+        if self.saving:
+            self.show_error(
+                Text(
+                    "Saving… waiting for the database (another program may be writing to it); "
+                    "esc cancels the save"
+                    if self.WRITES
+                    else "Working… this can take a while",
+                    style="grey62",
+                )
+            )
+
+    def _saving_ended(self) -> None:
+        self.saving = False
+        if self._slow_timer is not None:
+            self._slow_timer.stop()
+            self._slow_timer = None
 
     @work(thread=True, exclusive=True, group="save", exit_on_error=False)
-    def _save(self, values: dict[str, Any]) -> None:
+    def _save(self, values: dict[str, Any], guard: SaveGuard) -> None:
+        _CURRENT.guard = guard
         try:
             result = self.perform(values)
         except Exception as exc:  # noqa: BLE001 - every refusal is shown, none crashes
             self.post_message(self.Refused(exc))
             return
+        finally:
+            _CURRENT.guard = None
         self.post_message(self.Done(result, self._token_after() if self.WRITES else None))
 
     def _token_after(self) -> tuple[object, ...] | None:
@@ -265,15 +380,19 @@ class FormScreen(ModalScreen[T], Generic[T]):
             return None
 
     def on_form_screen_done(self, message: FormScreen.Done) -> None:
-        self.saving = False
+        self._saving_ended()
+        if not self.is_active:  # e.g. "cancel the save?" still open: it is saved, so say so
+            self.pop_until_active()
         if self.WRITES:
             self.tracker.refresh_tracker(message.token)
         self.dismiss(message.result)
 
     def on_form_screen_refused(self, message: FormScreen.Refused) -> None:
-        self.saving = False
-        self.query_one("#form-save", Button).disabled = False
+        self._saving_ended()
         error = message.error
+        if isinstance(error, SaveCancelled):
+            return  # the form was already closed when the person cancelled
+        self.query_one("#form-save", Button).disabled = False
         text = without_cli_hints(describe_error(error))
         if isinstance(error, ConflictError):
             self.on_conflict(error)
@@ -286,9 +405,53 @@ class FormScreen(ModalScreen[T], Generic[T]):
 
     def on_conflict(self, error: ConflictError) -> None:
         text = describe_error(error)
-        self.show_error(Text("Not saved: " + text))
-        self.notify(text, title="Changed by someone else", severity="error", markup=False)
+        if not self.RELOADS_ON_CONFLICT:
+            self.show_error(Text("Not saved: " + text))
+            self.notify(text, title="Changed by someone else", severity="error", markup=False)
+            self.tracker.refresh_tracker(None)
+            return
+        first = text.split(";")[0]
+        self.conflict = (
+            f"Not saved: {first}. The form now shows the current state and keeps your input; "
+            "check it, then ctrl+s saves on top."
+        )
+        self.notify(
+            f"{first}. Nothing was saved; the form now shows the current state and keeps your "
+            "input: check it, then ctrl+s saves on top.",
+            title="Changed by someone else",
+            severity="error",
+            markup=False,
+        )
         self.tracker.refresh_tracker(None)
+        self._reload_fresh()
+
+    def load_fresh(self, session: Any) -> Any:
+        """Runs in a worker: read again what the form was opened on."""
+        raise NotImplementedError
+
+    def show_fresh(self, fresh: Any) -> None:
+        """Take ``fresh`` as what the form was opened on (its version too), keeping the input."""
+        raise NotImplementedError
+
+    @work(thread=True, exclusive=True, group="reload", exit_on_error=False)
+    def _reload_fresh(self) -> None:
+        from mou_tracker.storage.engine import read
+
+        try:
+            with read(self.tracker.engine) as session:
+                fresh = self.load_fresh(session)
+        except Exception as exc:  # noqa: BLE001 - shown, never a crash
+            self.app.call_from_thread(
+                self.notify, describe_error(exc), severity="error", markup=False
+            )
+            return
+        self.app.call_from_thread(self._apply_fresh, fresh)
+
+    def _apply_fresh(self, fresh: Any) -> None:
+        self.show_fresh(fresh)
+        self.query_one("#form-heading", Static).update(self.full_heading())
+        self.check_all()
+        self.call_after_refresh(self._fit)
 
     def focus_field(self, field: str) -> None:
         name = field.split(".")[-1].strip().lstrip("-")
@@ -299,12 +462,18 @@ class FormScreen(ModalScreen[T], Generic[T]):
 
     def show_error(self, text: Text) -> None:
         error = self.query_one("#form-error", Static)
-        error.set_class(bool(text.plain) and not text.plain.startswith("Saving"), "-error")
+        error.set_class(
+            bool(text.plain) and not text.plain.startswith(("Saving", "Working")), "-error"
+        )
         error.update(text)
+        self.call_after_refresh(self._fit)
 
     # --- leaving ------------------------------------------------------------------------------
 
     def action_cancel(self) -> None:
+        if self.saving:
+            self._cancel_while_saving()
+            return
         if not self.dirty:
             self.dismiss(None)
             return
@@ -319,6 +488,45 @@ class FormScreen(ModalScreen[T], Generic[T]):
             decided,
         )
 
+    def _cancel_while_saving(self) -> None:
+        """Esc while a save is on its way: cancel it for certain, or say it is too late."""
+        from mou_tracker.tui.modals.confirm import ConfirmScreen
+
+        if not self.WRITES:
+            self.notify("Still working; wait for it to finish.", severity="warning")
+            return
+
+        def decided(cancel: bool | None) -> None:
+            if not cancel or not self.saving:
+                return  # kept waiting, or the save finished while the question was open
+            guard = self.guard
+            if guard is not None and guard.cancel():
+                self._saving_ended()
+                self.dismiss(None)
+                self.notify(
+                    "Save cancelled before it reached the database: nothing was stored.",
+                    title="Not saved",
+                    severity="warning",
+                )
+                return
+            self.show_error(
+                Text("Too late to cancel: the save is being written. Wait for it.", style="bold")
+            )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "A save is on its way to the database. Cancel it? Nothing will be stored.",
+                yes="Cancel the save",
+                no="Keep waiting",
+            ),
+            decided,
+        )
+
+    def cancel_save_for_quit(self) -> None:
+        """The app is quitting: a save not yet being committed is cancelled."""
+        if self.saving and self.guard is not None:
+            self.guard.cancel()
+
 
 _CLI_HINT = re.compile(r"\s*\((?:--|mou-tracker )[^)]*\)")
 
@@ -330,7 +538,21 @@ def without_cli_hints(message: str) -> str:
 
 
 def run_in_write(app: TrackerApp, action: Callable[[Any], T]) -> T:
-    """Run a domain write in one transaction (call only from a worker thread)."""
+    """Run a domain write in one transaction (call only from a worker thread).
+
+    In a form's save worker, the form's :class:`SaveGuard` is asked just before the commit:
+    a save cancelled by then raises :class:`SaveCancelled` and is rolled back."""
     from mou_tracker.storage.engine import run_write
 
-    return run_write(app.engine, action)
+    guard: SaveGuard | None = getattr(_CURRENT, "guard", None)
+    if guard is None:
+        return run_write(app.engine, action)
+
+    def guarded(session: Any) -> T:
+        guard.check()  # cancelled while waiting to start: do nothing at all
+        result = action(session)
+        session.flush()  # every statement has run (and waited for any lock) before the point
+        guard.commit_point()
+        return result
+
+    return run_write(app.engine, guarded)

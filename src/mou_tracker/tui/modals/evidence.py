@@ -218,6 +218,7 @@ class CorrectEvidenceForm(EvidenceForm):
 
     TITLE = "Correct evidence"
     SAVE_LABEL = "Save correction"
+    RELOADS_ON_CONFLICT = True
     TEXT_FIELDS = ("url", "title", "publisher", "published", "summary", "archived_url")
     CHOICES = ("kind", "direction", "confidence")
 
@@ -249,6 +250,30 @@ class CorrectEvidenceForm(EvidenceForm):
             "direction": item.direction,
             "confidence": item.confidence,
         }
+
+    def load_fresh(self, session: Any) -> tuple[CommitmentDetail, EvidenceView]:
+        from mou_tracker.domain.queries import commitment_detail
+
+        fresh = commitment_detail(session, self.detail.ref)
+        item = next((e for e in fresh.evidence if e.id == self.item.id), None)
+        if item is None:  # moved to another commitment, say: read it on its own
+            from mou_tracker.domain import service
+
+            item = _view(service.get_evidence(session, self.item.id))
+        return fresh, item
+
+    def show_fresh(self, fresh: tuple[CommitmentDetail, EvidenceView]) -> None:
+        """Fields the person has not touched take the new values (so saving on top does not
+        undo the other person's correction); fields they changed keep their input."""
+        detail, item = fresh
+        before = self.current()
+        self.detail, self.item = detail, item
+        self.known_urls = {e.url: e.id for e in detail.evidence if e.id != item.id}
+        for name, value in self.current().items():
+            widget = self.query_one(f"#{name}")
+            if self.value(name).strip() == before[name] and before[name] != value:
+                if isinstance(widget, (Input, Select)):
+                    widget.value = value
 
     def fields(self) -> ComposeResult:
         yield from super().fields()

@@ -17,6 +17,7 @@ from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput
 from mou_tracker.tui.modals.base import FormScreen, field_row
 from mou_tracker.tui.text import long_day
+from mou_tracker.tui.widgets.ticks import TickList
 
 FORMATS = (("md", "Markdown"), ("html", "HTML"), ("json", "JSON"), ("csv", "CSV"))
 
@@ -42,7 +43,7 @@ class ExportForm(FormScreen[str]):
         yield from field_row("Directory", Input(self.out_dir, id="out", compact=True))
         yield from field_row(
             "Formats",
-            SelectionList[str](
+            TickList(
                 *[Selection(label, key, True) for key, label in FORMATS], id="formats", compact=True
             ),
         )

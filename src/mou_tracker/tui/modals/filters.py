@@ -16,6 +16,7 @@ from textual.widgets.selection_list import Selection
 from mou_tracker.domain.vocab import STATUSES, STRENGTHS
 from mou_tracker.tui.data import Choices, ViewQuery
 from mou_tracker.tui.text import STATUS_STYLES, STRENGTH_STYLES, status_label
+from mou_tracker.tui.widgets.ticks import TickList
 
 
 class FilterForm(ModalScreen[ViewQuery]):
@@ -40,7 +41,7 @@ class FilterForm(ModalScreen[ViewQuery]):
             with Horizontal(id="filter-lists"):
                 with Vertical():
                     yield Label("Status (any if none ticked)", classes="section-label")
-                    yield SelectionList[str](
+                    yield TickList(
                         *[
                             Selection(
                                 Text(status_label(s), style=STATUS_STYLES[s]), s, s in q.status
@@ -52,7 +53,7 @@ class FilterForm(ModalScreen[ViewQuery]):
                     )
                 with Vertical():
                     yield Label("Strength", classes="section-label")
-                    yield SelectionList[str](
+                    yield TickList(
                         *[
                             Selection(Text(s, style=STRENGTH_STYLES[s]), s, s in q.strength)
                             for s in STRENGTHS

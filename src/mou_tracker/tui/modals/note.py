@@ -40,7 +40,13 @@ class NoteForm(FormScreen[str]):
         yield from field_row(
             "Visibility",
             Select(
-                VISIBILITY_OPTIONS, value="public", allow_blank=False, id="visibility", compact=True
+                # Internal unless chosen otherwise: a note published by mistake cannot be taken
+                # back out of the exports people have already copied (issue 18, item 8).
+                VISIBILITY_OPTIONS,
+                value="internal",
+                allow_blank=False,
+                id="visibility",
+                compact=True,
             ),
         )
         yield Label(

@@ -20,6 +20,7 @@ class ReviewForm(FormScreen[str]):
     TITLE = "Record a review"
     SAVE_LABEL = "Record review"
     FIELD_IDS = {"note": "review_note"}
+    RELOADS_ON_CONFLICT = True
 
     def __init__(self, detail: CommitmentDetail) -> None:
         super().__init__()
@@ -38,7 +39,18 @@ class ReviewForm(FormScreen[str]):
         text.append(
             f"; the next review moves to {following.isoformat()} (every {d.review_cadence})."
         )
+        text.append(
+            f"\nas loaded: version {d.version}, last saved by {d.updated_by}", style="grey58"
+        )
         return text
+
+    def load_fresh(self, session: Any) -> CommitmentDetail:
+        from mou_tracker.domain.queries import commitment_detail
+
+        return commitment_detail(session, self.detail.ref)
+
+    def show_fresh(self, fresh: CommitmentDetail) -> None:
+        self.detail = fresh  # the heading shows the status as it is now; the version moves on
 
     def fields(self) -> ComposeResult:
         yield from field_row(

@@ -8,19 +8,20 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Button, Input, Label, Select, SelectionList
 from textual.widgets.selection_list import Selection
 
 from mou_tracker.domain import validate as v
-from mou_tracker.domain.errors import ConflictError, InvalidInput
+from mou_tracker.domain.errors import InvalidInput
 from mou_tracker.domain.queries import CommitmentDetail, EvidenceView
 from mou_tracker.domain.vocab import STATUSES, STATUSES_WITHOUT_EVIDENCE
 from mou_tracker.tui.modals.base import FormScreen, Hint, field_row, run_in_write
-from mou_tracker.tui.text import day, describe_error, status_label, status_text
+from mou_tracker.tui.text import DIRECTION_STYLES, day, status_label, status_text
 from mou_tracker.tui.widgets.detail import evidence_sorted
+from mou_tracker.tui.widgets.ticks import TickList
 
 
 def evidence_selection(item: EvidenceView, today: Any, selected: bool = False) -> Selection[int]:
@@ -29,7 +30,7 @@ def evidence_selection(item: EvidenceView, today: Any, selected: bool = False) -
     text.append(f" #{item.id} ", style="grey58")
     text.append(
         item.direction,
-        style={"progress": "green3", "against": "red1"}.get(item.direction, "grey62"),
+        style=DIRECTION_STYLES.get(item.direction, ""),
     )
     text.append(" ")
     text.append(item.title)
@@ -44,6 +45,7 @@ def evidence_selection(item: EvidenceView, today: Any, selected: bool = False) -
 class StatusForm(FormScreen[str]):
     TITLE = "Change status"
     SAVE_LABEL = "Save status"
+    RELOADS_ON_CONFLICT = True
     BINDINGS = [
         Binding("ctrl+n", "new_evidence", "New evidence", priority=True, id="status.new_evidence"),
     ]
@@ -52,7 +54,6 @@ class StatusForm(FormScreen[str]):
         super().__init__()
         self.detail = detail
         self.version = detail.version
-        self.conflict: str | None = None
 
     def heading(self) -> Text:
         d = self.detail
@@ -67,9 +68,6 @@ class StatusForm(FormScreen[str]):
         text.append(
             f" · as loaded: version {self.version}, last saved by {d.updated_by}", style="grey58"
         )
-        if self.conflict:
-            text.append("\n")
-            text.append(self.conflict, style="bold red1")
         return text
 
     def fields(self) -> ComposeResult:
@@ -88,7 +86,7 @@ class StatusForm(FormScreen[str]):
             "Evidence it cites (space to tick; ctrl+n adds new evidence)", classes="section-label"
         )
         today = self.tracker.today()
-        yield SelectionList[int](
+        yield TickList(
             *[evidence_selection(e, today) for e in evidence_sorted(self.detail)],
             id="evidence",
             compact=True,
@@ -172,35 +170,15 @@ class StatusForm(FormScreen[str]):
 
     # --- someone else saved first ---------------------------------------------------------------
 
-    def on_conflict(self, error: ConflictError) -> None:
-        super().on_conflict(error)
-        self.conflict = (
-            f"Not saved: {describe_error(error).split(';')[0]}. The form now shows the current "
-            "state and keeps your input; check it, then ctrl+s saves on top."
-        )
-        self._reload()
-
-    @work(thread=True, exclusive=True, group="reload", exit_on_error=False)
-    def _reload(self) -> None:
+    def load_fresh(self, session: Any) -> CommitmentDetail:
         from mou_tracker.domain.queries import commitment_detail
-        from mou_tracker.storage.engine import read
 
-        try:
-            with read(self.tracker.engine) as session:
-                fresh = commitment_detail(session, self.detail.ref)
-        except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(
-                self.notify, describe_error(exc), severity="error", markup=False
-            )
-            return
-        self.app.call_from_thread(self._show_fresh, fresh)
+        return commitment_detail(session, self.detail.ref)
 
-    def _show_fresh(self, fresh: CommitmentDetail) -> None:
+    def show_fresh(self, fresh: CommitmentDetail) -> None:
         self.detail = fresh
         self.version = fresh.version
         self._refresh_evidence()
-        self.query_one("#form-heading").update(self.heading())  # type: ignore[attr-defined]
-        self.check_all()
 
     def _refresh_evidence(self, also_select: int | None = None) -> None:
         listing = self.query_one("#evidence", SelectionList)

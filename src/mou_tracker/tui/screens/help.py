@@ -6,11 +6,12 @@ from collections.abc import Iterable
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Input, Static
 
 EXPLAIN = {
     "search": "live filter: every word must appear in the ref, title, summary, theme, owners or an evidence title",
@@ -35,6 +36,11 @@ EXPLAIN = {
     "help": "this screen",
     "list.select": "show the selected commitment full screen",
     "list.page_down": "page down",
+    "list.mark": "mark or unmark the row for a batch, and move down; v or n then works on every marked row",
+    "list.mark_range": "mark every row from the last one marked to this one",
+    "target": "set or re-baseline the selected commitment's target date (re-baselining cites evidence)",
+    "jump": "type a ref and Enter to jump to it",
+    "suspend": "back to the shell; fg returns",
     "status.new_evidence": "add evidence without leaving the status form; it is ticked for you",
     "form.save": "save (the domain checks it exactly as the CLI does)",
     "form.cancel": "cancel (asks first if you typed something)",
@@ -61,6 +67,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
     from mou_tracker.tui.modals.status import StatusForm
     from mou_tracker.tui.screens.main import MainScreen, SearchInput
     from mou_tracker.tui.widgets.commitment_list import CommitmentList
+    from mou_tracker.tui.widgets.detail import DetailPane
 
     return [
         (
@@ -89,7 +96,7 @@ def sections() -> list[tuple[str, list[Binding]]]:
             ],
         ),
         (
-            "Evidence list (tab to it)",
+            "Evidence list (tab)",
             [
                 Binding("up,down", "", "Move"),
                 Binding("enter,o", "", "Open the evidence in the browser"),
@@ -108,6 +115,8 @@ def sections() -> list[tuple[str, list[Binding]]]:
             _rows(StatusForm.BINDINGS)
             + [Binding("space", "", "Tick or untick the highlighted evidence")],
         ),
+        ("Detail (z or tab)", _rows(DetailPane.BINDINGS)),
+        ("Help (this screen)", _rows(HelpScreen.BINDINGS) + _rows(HelpScrollArea.BINDINGS)),
         ("Filter form", _rows(FilterForm.BINDINGS)),
         ("Questions", _rows(ConfirmScreen.BINDINGS)),
     ]
@@ -132,28 +141,43 @@ def help_text() -> Text:
     return Text("\n".join(f"{keys:<22}{what}" for _, keys, what in help_lines()))
 
 
-def help_table() -> Table:
+def matches(row: tuple[str, str, str], query: str) -> bool:
+    """Every word of ``query`` appears in the section, the keys or the description."""
+    haystack = " ".join(row).lower()
+    return all(word in haystack for word in query.lower().split())
+
+
+def help_table(query: str = "") -> Table:
     table = Table.grid(padding=(0, 2), expand=True)
-    table.add_column(width=20, no_wrap=True, style="bold")
+    table.add_column(width=24, no_wrap=True, style="bold")
     table.add_column(ratio=1)
     current = None
-    for section, keys, what in help_lines():
+    rows = [row for row in help_lines() if matches(row, query)]
+    if not rows:
+        table.add_row("", Text(f"No key matches {query!r}."))
+        return table
+    for section, keys, what in rows:
         if section != current:
             if current is not None:
                 table.add_row("", "")
             table.add_row(Text(section, style="bold underline"), "")
             current = section
         table.add_row(Text(keys), Text(what))
-    table.add_row("", "")
-    table.add_row(
-        "",
-        Text(
-            "Status colours: not yet assessed, not started, in progress, partially met, met, "
-            "stalled, not met. A date marked ! under 'Next review' is overdue. Vision clauses are "
-            "shown, not scored.",
-            style="grey70",
-        ),
+    if query.strip():
+        return table
+    from mou_tracker.domain.vocab import STATUSES
+    from mou_tracker.tui.text import STATUS_STYLES, status_label
+
+    legend = Text("Status colours: ")
+    for n, status in enumerate(STATUSES):
+        legend.append(", " if n else "")
+        legend.append(status_label(status), style=STATUS_STYLES.get(status, ""))
+    legend.append(
+        ". A date marked ! under 'Next review' is overdue. Vision clauses are shown, not scored. "
+        "On the highlighted row every cell is in one colour, so it stays readable."
     )
+    table.add_row("", "")
+    table.add_row("", legend)
     return table
 
 
@@ -165,15 +189,29 @@ def _display(key: str) -> str:
         "escape": "esc",
         "pageup": "page up",
         "pagedown": "page down",
+        "colon": ":",
     }
     return names.get(key.strip(), key.strip())
 
 
+class HelpScrollArea(VerticalScroll):
+    BINDINGS = [
+        Binding("j", "scroll_down", "Down", show=False, id="help.down"),
+        Binding("k", "scroll_up", "Up", show=False, id="help.up"),
+        Binding("g", "scroll_home", "Top", show=False, id="help.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="help.bottom"),
+    ]
+
+
 class HelpScreen(Screen[None]):
-    BINDINGS = [Binding("escape,q,question_mark,f1", "close", "Close help", id="help.close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark,f1", "close", "Close help", id="help.close"),
+        Binding("slash", "search", "Search the keys", id="help.search"),
+    ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
+        yield Input(placeholder="/ search the keys: e.g. evidence, target, mark", id="help-search")
+        with HelpScrollArea(id="help"):
             yield Static(Text("mou-tracker: keys", style="bold reverse"))
             yield Static(help_table(), id="help-text")
         yield Footer()
@@ -181,5 +219,20 @@ class HelpScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#help").focus()
 
+    def action_search(self) -> None:
+        self.query_one("#help-search", Input).focus()
+
+    @on(Input.Changed, "#help-search")
+    def _search(self, event: Input.Changed) -> None:
+        self.query_one("#help-text", Static).update(help_table(event.value))
+
+    @on(Input.Submitted, "#help-search")
+    def _to_list(self) -> None:
+        self.query_one("#help").focus()
+
     def action_close(self) -> None:
+        search = self.query_one("#help-search", Input)
+        if search.has_focus and search.value:
+            search.value = ""  # esc clears the search first, as in the main screen
+            return
         self.dismiss(None)

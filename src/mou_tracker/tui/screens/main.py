@@ -7,11 +7,12 @@ handlers below are the only code that touches widgets.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
@@ -70,6 +71,8 @@ class MainScreen(Screen[None]):
         ),
         Binding("n", "add_note", "Note", id="note"),
         Binding("v", "record_review", "Review", show=False, id="review"),
+        Binding("t", "set_target", "Target date", show=False, id="target"),
+        Binding("colon", "jump", "Jump to a ref", show=False, id="jump"),
         Binding("x", "export", "Export", id="export"),
         Binding("o", "open_evidence", "Open evidence link", show=False, id="open.evidence"),
         Binding("O", "open_source", "Open clause source", show=False, id="open.source"),
@@ -102,6 +105,8 @@ class MainScreen(Screen[None]):
         self._list_lock = threading.Lock()
         self._viewport: tuple[int, int, int, bool] | None = None
         self._poll_worker: Worker[None] | None = None
+        self.saved_views: dict[str, ViewQuery] = {}
+        self._own_write_at = 0.0
 
     @property
     def tracker(self) -> TrackerApp:
@@ -123,7 +128,7 @@ class MainScreen(Screen[None]):
         with Container(id="body"):
             yield CommitmentList(self.tracker.today, page_size=self.tracker.page_size, id="list")
             yield DetailPane(self.tracker.today, id="detail")
-        yield Footer()
+        yield Footer(compact=True)  # at 80 columns "? Help" still fits beside "^p palette"
 
     def on_mount(self) -> None:
         self.query_one(CommitmentList).focus()
@@ -133,6 +138,38 @@ class MainScreen(Screen[None]):
         self._load_choices()
         if self.tracker.poll_seconds:
             self.set_interval(self.tracker.poll_seconds, self._poll, name="poll")
+        if self.tracker.engine.dialect.name == "postgresql":
+            self._load_identity()
+        self._load_views()
+
+    def _load_views(self) -> None:
+        from mou_tracker.tui.views import ViewsError, load_views
+
+        try:
+            self.saved_views = load_views(self.tracker.actor)
+        except ViewsError as exc:
+            self.notify(str(exc), title="Saved views", severity="warning", markup=False)
+
+    def action_save_view(self) -> None:
+        from mou_tracker.tui.modals.jump import PromptScreen
+        from mou_tracker.tui.views import ViewsError, save_view
+
+        query = self.view_query
+
+        def named(name: str | None) -> None:
+            if not name:
+                return
+            try:
+                clean = save_view(self.tracker.actor, name, query)
+            except ViewsError as exc:
+                self.notify(str(exc), title="Not saved", severity="error", markup=False)
+                return
+            self._load_views()
+            self.notify(f"View '{clean}' saved: ctrl+p, then 'View: {clean}'.", markup=False)
+
+        self.app.push_screen(
+            PromptScreen("Name this view (search, filters and sort)", "e.g. overdue DSIT"), named
+        )
 
     @property
     def table(self) -> CommitmentList:
@@ -239,12 +276,13 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="poll", exit_on_error=False)
     def _check_token(self) -> None:
+        started = time.monotonic()
         try:
             with read(self.tracker.engine) as session:
                 token = data.token(session)
         except Exception:  # noqa: BLE001 - the next poll tries again; reads report errors
             return
-        self.post_message(TokenChecked(token))
+        self.post_message(TokenChecked(token, started))
 
     def refresh_all(self) -> None:
         """Everything again from the database, keeping the cursor, scroll and selection."""
@@ -310,6 +348,9 @@ class MainScreen(Screen[None]):
     def on_commitment_list_sort_requested(self, message: CommitmentList.SortRequested) -> None:
         self.action_sort(message.key)
 
+    def on_commitment_list_marks_changed(self, message: CommitmentList.MarksChanged) -> None:
+        self._show_filters()
+
     def on_commitment_list_viewport_changed(self, message: CommitmentList.ViewportChanged) -> None:
         self._viewport = (message.first, message.last, message.total, message.exact)
         self._show_filters()
@@ -340,6 +381,7 @@ class MainScreen(Screen[None]):
         not report our own write as someone else's) and reload."""
         if token is not None:
             self.token = token
+        self._own_write_at = time.monotonic()
         self.refresh_all()
 
     def on_token_checked(self, message: TokenChecked) -> None:
@@ -347,6 +389,8 @@ class MainScreen(Screen[None]):
 
         if any(isinstance(s, FormScreen) and s.saving for s in self.app.screen_stack):
             return  # our own save is committing: its result brings the new fingerprint
+        if message.started < self._own_write_at:
+            return  # read before our own save was taken in: it would report our write as theirs
         if self.token is None:
             self.token = message.token
             return
@@ -384,6 +428,9 @@ class MainScreen(Screen[None]):
         if q.sort != "position":
             arrow = "▼" if q.descending else "▲"
             text.append(f"by {SORT_LABELS.get(q.sort, q.sort)} {arrow}  ", style="grey70")
+        marked = len(self.table.marked) if self.is_mounted else 0
+        if marked:
+            text.append(f"{marked} marked (v review · n note · esc clears)  ", style="bold")
         if self._viewport is None:
             text.append("loading…", style="grey62")
         else:
@@ -433,6 +480,10 @@ class MainScreen(Screen[None]):
 
     def action_back(self) -> None:
         search = self.query_one("#search", Input)
+        if self.table.marked and self.focused is self.table:
+            self.table.clear_marks()
+            self.notify("Marks cleared.", timeout=2)
+            return
         if self.has_class("-detail-only"):
             self._restore_layout()
             self.table.focus()
@@ -493,6 +544,15 @@ class MainScreen(Screen[None]):
     def _restore_layout(self) -> None:
         self.remove_class("-detail-only")
 
+    def action_jump(self) -> None:
+        from mou_tracker.tui.modals.jump import JumpScreen
+
+        def chosen(ref: str | None) -> None:
+            if ref:
+                self.go_to(ref)
+
+        self.app.push_screen(JumpScreen(), chosen)
+
     def action_memorandum(self) -> None:
         from mou_tracker.tui.modals.memorandum import MemorandumScreen
 
@@ -513,6 +573,7 @@ class MainScreen(Screen[None]):
     ACTION_COMMANDS = {
         "change_status": "status",
         "record_review": "review",
+        "set_target": "target",
         "correct_commitment": "commitment correct",
         "add_evidence": "evidence add",
         "correct_evidence": "evidence edit",
@@ -521,44 +582,64 @@ class MainScreen(Screen[None]):
     }
 
     def _identity(self) -> Any:
-        """Who the database says we are (PostgreSQL), read once; None on SQLite, which
-        authenticates nobody, or when it cannot be read."""
-        if not hasattr(self, "_identity_cache"):
-            found = None
-            engine = self.tracker.engine
-            if engine.dialect.name == "postgresql":
-                try:
-                    from mou_tracker.storage import roles
+        """Who the database says we are (PostgreSQL), read once in a worker when the screen
+        opens; None on SQLite (which authenticates nobody), until it is read, or when it
+        cannot be read."""
+        return getattr(self, "_identity_cache", None)
 
-                    found = roles.identity(engine)
-                except Exception:  # noqa: BLE001 - no roles table yet: behave as before
-                    found = None
-            self._identity_cache = found
-        return self._identity_cache
+    @work(thread=True, exclusive=True, group="identity", exit_on_error=False)
+    def _load_identity(self) -> None:
+        try:
+            from mou_tracker.storage import roles
 
-    def _refused_by_role(self, action: str) -> bool:
-        """True (and say why) when the connected role may not do ``action``: the form would
-        only be refused by the database when saved."""
+            found = roles.identity(self.tracker.engine)
+        except Exception:  # noqa: BLE001 - no roles table yet: behave as before
+            return
+        self.app.call_from_thread(self._identity_loaded, found)
+
+    def _identity_loaded(self, identity: Any) -> None:
+        if not hasattr(self, "_identity_cache"):  # a test may have set one already
+            self._identity_cache = identity
+        self.refresh_bindings()  # the footer dims what this role may not do
+
+    def role_refusal(self, action: str) -> str | None:
+        """Why the connected role may not do ``action`` (the database would refuse the save),
+        or None when it may."""
         identity = self._identity()
         command = self.ACTION_COMMANDS.get(action)
         if identity is None or command is None or identity.superuser:
-            return False
+            return None
         if not identity.roles_set_up:
-            return False
+            return None
         from mou_tracker.storage.roles import NEEDS
 
         needed = NEEDS.get(command)
         if needed is None or needed in identity.groups:
-            return False
-        self.notify(
+            return None
+        return (
             f"{command}: needs the {needed} role; you are connected as {identity.role} "
             f"(an administrator can run: mou-tracker roles grant {identity.role} "
-            f"{needed.removeprefix('mou_')})",
-            title="Not allowed",
-            severity="error",
-            markup=False,
+            f"{needed.removeprefix('mou_')})"
         )
+
+    def _refused_by_role(self, action: str) -> bool:
+        """True (and say why) when the connected role may not do ``action``: the form would
+        only be refused by the database when saved."""
+        reason = self.role_refusal(action)
+        if reason is None:
+            return False
+        self.notify(reason, title="Not allowed", severity="error", markup=False)
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action the role may not do is dimmed in the footer, so Textual does
+        not run it; say why instead of doing nothing."""
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            action = binding.action.removeprefix("screen.")
+            if action in self.ACTION_COMMANDS and self._refused_by_role(action):
+                event.stop()
+                event.prevent_default()
+                return
 
     def _current_detail(self, doing: str) -> CommitmentDetail | None:
         row = self.table.current
@@ -628,6 +709,18 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
             return
+        listing = self.pane.query_one("#detail-evidence")
+        if len(self.pane.evidence) > 1 and not listing.has_focus:
+            # A faint highlight is no choice: let the person pick the record first.
+            if self.has_class("-detail-only") is False:
+                self.pane.scroll_to_widget(listing, animate=False)
+            listing.focus()
+            self.notify(
+                f"Which evidence of {detail.ref}? Highlight it with ↑/↓, then press E again.",
+                title="Correct evidence",
+                markup=False,
+            )
+            return
 
         def done(result: Any) -> None:
             if result is not None:
@@ -651,18 +744,53 @@ class MainScreen(Screen[None]):
 
         if self._refused_by_role("add_note"):
             return
+        if self.table.marked:
+            from mou_tracker.tui.modals.batch import BatchNoteForm
+
+            rows = list(self.table.marked.values())
+            self.app.push_screen(BatchNoteForm(rows), self._batch_done)
+            return
         detail = self._current_detail("add a note")
         if detail is not None:
             self.app.push_screen(NoteForm(detail), self._after_write)
+
+    def _batch_done(self, message: str | None) -> None:
+        if message is not None:
+            self.table.clear_marks()
+            self._after_write(message)
 
     def action_record_review(self) -> None:
         from mou_tracker.tui.modals.review import ReviewForm
 
         if self._refused_by_role("record_review"):
             return
+        if self.table.marked:
+            from mou_tracker.tui.modals.batch import BatchReviewForm
+
+            rows = list(self.table.marked.values())
+            self.app.push_screen(BatchReviewForm(rows), self._batch_done)
+            return
         detail = self._current_detail("record a review")
         if detail is not None:
             self.app.push_screen(ReviewForm(detail), self._after_write)
+
+    def action_set_target(self) -> None:
+        from mou_tracker.tui.modals.target import TargetForm
+
+        if self._refused_by_role("set_target"):
+            return
+        detail = self._current_detail("set its target date")
+        if detail is None:
+            return
+        if detail.strength == "vision":
+            self.notify(
+                f"target: {detail.ref} is a vision clause: it has no target",
+                title="Refused",
+                severity="error",
+                markup=False,
+            )
+            return
+        self.app.push_screen(TargetForm(detail), self._after_write)
 
     def action_export(self) -> None:
         from mou_tracker.tui.modals.export import ExportForm
@@ -704,6 +832,8 @@ class MainScreen(Screen[None]):
         self.notify(f"Copied {row.ref} to the clipboard.", timeout=2, markup=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.ACTION_COMMANDS and self.role_refusal(action) is not None:
+            return None  # shown dimmed; pressing it says why (on_key)
         if action in (
             "change_status",
             "add_evidence",
@@ -711,6 +841,7 @@ class MainScreen(Screen[None]):
             "correct_commitment",
             "add_note",
             "record_review",
+            "set_target",
             "copy_ref",
             "open_evidence",
             "open_source",

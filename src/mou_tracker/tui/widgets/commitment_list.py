@@ -26,7 +26,7 @@ from textual.strip import Strip
 
 from mou_tracker.domain.queries import CommitmentRow
 from mou_tracker.tui.data import COLUMNS, PAGE_SIZE, ViewQuery
-from mou_tracker.tui.text import STRENGTH_STYLES, day, status_text
+from mou_tracker.tui.text import SIGNAL_STYLES, STRENGTH_STYLES, day, status_text
 
 MAX_PAGES = 6  # pages held: what is on screen plus a margin either side
 TITLE_MIN = 24
@@ -89,14 +89,18 @@ def cell(row: CommitmentRow, key: str, today: date) -> Text:
     if key == "status":
         return status_text(row.status, row.strength)
     if key == "evidence":
-        return Text(str(row.evidence_count), style="" if row.evidence_count else "grey50")
+        return Text(
+            str(row.evidence_count), style="" if row.evidence_count else SIGNAL_STYLES["muted"]
+        )
     if key == "latest":
-        return Text(day(row.latest_evidence), style="" if row.latest_evidence else "grey50")
+        return Text(
+            day(row.latest_evidence), style="" if row.latest_evidence else SIGNAL_STYLES["muted"]
+        )
     if key == "next_review":
         if row.strength == "vision" or row.next_review is None:
-            return Text("—", style="grey50")
+            return Text("—", style=SIGNAL_STYLES["muted"])
         if row.overdue(today):
-            return Text(day(row.next_review) + "!", style="bold red1")
+            return Text(day(row.next_review) + "!", style=SIGNAL_STYLES["overdue"])
         return Text(day(row.next_review))
     raise KeyError(key)
 
@@ -121,7 +125,9 @@ class CommitmentList(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("up,k", "cursor(-1)", "Up", show=False, id="list.up"),
         Binding("down,j", "cursor(1)", "Down", show=False, id="list.down"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="list.page_up"),
-        Binding("pagedown,space", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="list.mark"),
+        Binding("V", "mark_range", "Mark range", show=False, id="list.mark_range"),
         Binding("home,g", "jump(0)", "First row", show=False, id="list.first"),
         Binding("end,G", "jump(-1)", "Last row", show=False, id="list.last"),
         Binding("enter", "select", "Detail", show=False, id="list.select"),
@@ -174,6 +180,13 @@ class CommitmentList(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.key = key
 
+    class MarksChanged(Message):
+        """The marked commitments (for a batch) changed."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
     class ViewportChanged(Message):
         def __init__(self, first: int, last: int, total: int, exact: bool) -> None:
             super().__init__()
@@ -202,6 +215,43 @@ class CommitmentList(ScrollView, can_focus=True, inherit_bindings=False):
         self._wanted: set[int] = set()
         self._posted: tuple[str, int] | None = None
         self._viewport: tuple[int, int, int, bool] | None = None
+        # Marked for a batch, by ref, with the row as it was when marked (its version is the
+        # one a batch write checks). Kept across filters and sorts.
+        self.marked: dict[str, CommitmentRow] = {}
+        self._anchor: int | None = None
+
+    # --- marks (batches) ----------------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        if row.ref in self.marked:
+            del self.marked[row.ref]
+        else:
+            self.marked[row.ref] = row
+        self._anchor = self.cursor
+        self.post_message(self.MarksChanged(len(self.marked)))
+        self.move_to(self.cursor + 1)
+        self.refresh()
+
+    def action_mark_range(self) -> None:
+        """Mark every row from the last one marked (or the top) to the cursor."""
+        start = self._anchor if self._anchor is not None else 0
+        low, high = sorted((start, self.cursor))
+        for index in range(low, high + 1):
+            row = self.row_at(index)
+            if row is not None:
+                self.marked.setdefault(row.ref, row)
+        self._anchor = self.cursor
+        self.post_message(self.MarksChanged(len(self.marked)))
+        self.refresh()
+
+    def clear_marks(self) -> None:
+        self.marked.clear()
+        self._anchor = None
+        self.post_message(self.MarksChanged(0))
+        self.refresh()
 
     # --- data in ------------------------------------------------------------------------------
 
@@ -418,16 +468,30 @@ class CommitmentList(ScrollView, can_focus=True, inherit_bindings=False):
             return Strip.blank(width, self.rich_style)
         row = self.row_at(index)
         base = self.rich_style
-        if index == self.cursor:
+        on_cursor = index == self.cursor
+        if on_cursor:
             name = "clist--cursor" if self.has_focus else "clist--cursor-blurred"
             base = base + self.get_component_rich_style(name)
+            palette = getattr(self.app, "palette", None)
+            if palette is not None:  # one colour measured against the highlight (issue 18)
+                fg, bg = (
+                    (palette.cursor_fg, palette.cursor_bg)
+                    if self.has_focus
+                    else (palette.blurred_fg, palette.blurred_bg)
+                )
+                base = base + Style(color=fg, bgcolor=bg)
         if row is None:
             style = base + self.get_component_rich_style("clist--placeholder")
             return Strip([Segment(" …".ljust(width), style)], width)
         today = self._today()
-        line = Text(" ", no_wrap=True)
+        line = Text(no_wrap=True)
+        line.append("●" if row.ref in self.marked else " ", style="bold")
         for column, col_width in columns:
-            line.append_text(fit(cell(row, column.key, today), col_width, column.right))
+            value = cell(row, column.key, today)
+            if on_cursor:  # the row's own colours would vanish on the highlight: words only
+                bold = column.key in ("ref", "status") or value.plain.endswith("!")
+                value = Text(value.plain, style="bold" if bold else "")
+            line.append_text(fit(value, col_width, column.right))
             line.append(" ")
         return self._strip(line, width, base)
 

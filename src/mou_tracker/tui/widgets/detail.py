@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mou_tracker.domain.queries import CommitmentDetail, EvidenceView
+from mou_tracker.domain.queries import CommitmentDetail, EvidenceView, TargetView
 from mou_tracker.domain.vocab import STRENGTH_WORDS
 from mou_tracker.tui.text import (
     DIRECTION_STYLES,
+    SIGNAL_STYLES,
     day,
     status_text,
 )
@@ -60,6 +63,16 @@ def evidence_prompt(item: EvidenceView) -> Text:
     if item.summary:
         text.append("\n")
         text.append(item.summary, style="italic grey70")
+    text.append("\n")
+    text.append(item.url, style=SIGNAL_STYLES["muted"])  # where it is, before anyone opens it
+    for revision in item.revisions:  # the correction history, oldest first
+        text.append("\n")
+        fields = ", ".join(name for name, _, _ in revision.changes)
+        text.append(
+            f"corrected {revision.at.date().isoformat()} by {revision.by} ({fields}): ",
+            style=SIGNAL_STYLES["muted"],
+        )
+        text.append(revision.reason, style="italic")
     return text
 
 
@@ -96,7 +109,7 @@ def head_text(detail: CommitmentDetail, today: date) -> Text:
             f"every {detail.review_cadence}; last {day(detail.last_reviewed, 'never')}; next "
         )
         if detail.next_review is not None and detail.next_review < today:
-            text.append(f"{day(detail.next_review)} (overdue)", style="bold red1")
+            text.append(f"{day(detail.next_review)} (overdue)", style=SIGNAL_STYLES["overdue"])
         else:
             text.append(day(detail.next_review))
     if detail.target is not None:
@@ -104,6 +117,15 @@ def head_text(detail: CommitmentDetail, today: date) -> Text:
         text.append(day(detail.target))
         if detail.original_target and detail.original_target != detail.target:
             text.append(f" (originally {day(detail.original_target)})", style="grey62")
+        if target_passed(detail, today):
+            late = (today - detail.target).days
+            text.append(
+                f"  PASSED {late} day{'s' if late != 1 else ''} ago, not met",
+                style=SIGNAL_STYLES["overdue"],
+            )
+    elif detail.strength != "vision":
+        text.append("\nTarget   ", style="bold")
+        text.append("none set · t sets one", style="grey62")
     text.append("\nSource   ", style="bold")
     text.append(detail.source_url, style="underline")
     text.append("\n\n")
@@ -112,15 +134,50 @@ def head_text(detail: CommitmentDetail, today: date) -> Text:
     return text
 
 
+def target_passed(detail: CommitmentDetail, today: date) -> bool:
+    """The target date is behind us and the commitment is neither met nor judged not met."""
+    return (
+        detail.target is not None
+        and detail.target < today
+        and detail.strength != "vision"
+        and detail.status not in ("met", "not_met")
+    )
+
+
+def _target_lines(text: Text, change: TargetView) -> None:
+    text.append(change.at.date().isoformat(), style="bold")
+    if change.old_target is None:
+        text.append(f" target set: {change.new_target.isoformat()}")
+    else:
+        text.append(
+            f" target moved: {change.old_target.isoformat()} → {change.new_target.isoformat()}"
+        )
+    text.append(f"  by {change.by}", style="grey62")
+    text.append("\n           ")
+    text.append(change.reason)
+    if change.evidence_id is not None:
+        text.append(f"\n           cites #{change.evidence_id}", style="grey58")
+
+
 def timeline_text(detail: CommitmentDetail) -> Text:
     text = Text()
-    text.append(f"Status timeline ({len(detail.history)})\n", style="bold")
-    if not detail.history:
+    count = len(detail.history) + len(detail.targets)
+    text.append(f"Status timeline ({len(detail.history)})", style="bold")
+    if detail.targets:
+        text.append(f" · target dates ({len(detail.targets)})", style="bold")
+    text.append("\n")
+    if not count:
         text.append("No assessment recorded yet.", style="grey62")
         return text
-    for n, entry in enumerate(reversed(detail.history)):
+    events: list[tuple[Any, int, Any]] = [(e.at, 0, e) for e in detail.history]
+    events += [(t.at, 1, t) for t in detail.targets]
+    events.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    for n, (_, kind, entry) in enumerate(events):
         if n:
             text.append("\n")
+        if kind == 1:
+            _target_lines(text, entry)
+            continue
         text.append(entry.at.date().isoformat(), style="bold")
         text.append(" ")
         if entry.kind == "review":
@@ -188,6 +245,12 @@ class DetailPane(VerticalScroll):
     """
 
     can_focus = True
+    BINDINGS = [
+        Binding("j", "scroll_down", "Down", show=False, id="detail.down"),
+        Binding("k", "scroll_up", "Up", show=False, id="detail.up"),
+        Binding("g", "scroll_home", "Top", show=False, id="detail.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="detail.bottom"),
+    ]
 
     def __init__(self, today: Callable[[], date], *, id: str | None = None) -> None:
         super().__init__(id=id)

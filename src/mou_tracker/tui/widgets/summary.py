@@ -8,7 +8,7 @@ from textual.widgets import Static
 from mou_tracker.domain.queries import MemorandumView
 from mou_tracker.domain.vocab import STATUSES
 from mou_tracker.tui.data import Summary
-from mou_tracker.tui.text import STATUS_STYLES, long_day, status_label
+from mou_tracker.tui.text import SIGNAL_STYLES, STATUS_STYLES, long_day, status_label
 
 
 def memo_text(memo: MemorandumView | None, others: int = 0) -> Text:
@@ -42,8 +42,9 @@ def summary_text(summary: Summary) -> Text:
         text.append(status_label(status), style=STATUS_STYLES[status])
         text.append(f" {summary.counts.get(status, 0):,}", style="bold")
     text.append("  │ ", style="grey50")
-    text.append("reviews overdue ", style="bold red1" if summary.overdue else "")
-    text.append(f"{summary.overdue:,}", style="bold red1" if summary.overdue else "bold")
+    overdue = SIGNAL_STYLES["overdue"]
+    text.append("reviews overdue ", style=overdue if summary.overdue else "")
+    text.append(f"{summary.overdue:,}", style=overdue if summary.overdue else "bold")
     return text
 
 
