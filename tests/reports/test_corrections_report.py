@@ -159,8 +159,8 @@ def test_a_restatement_is_counted_once_on_the_index(engine, tmp_path):
         "restatement (T-2)." in index
     )
     status_table = raw[raw.index("### By status") : raw.index("### By strength")]
-    assert "| in progress | 1 | 100% |" in status_table
-    assert "| stalled | 0 | 0% |" in status_table  # T-2's own status is not counted again
+    assert "| ◔ in progress | 1 | 100% |" in status_table
+    assert "| ⊘ stalled | 0 | 0% |" in status_table  # T-2's own status is not counted again
     assert "Explore data centres (restates [T-1](commitments/t-1.md))" in raw
     strength_table = raw[raw.index("### By strength") : raw.index("### By theme")]
     assert "explore" not in strength_table and "| will | 1 |" in strength_table
@@ -169,7 +169,7 @@ def test_a_restatement_is_counted_once_on_the_index(engine, tmp_path):
     assert [name for name, _ in group_counts(snap.rows, "theme")] == ["Adoption"]
     t2 = plain_text((out / "commitments/t-2.md").read_text("utf-8"))
     assert "Restates: T-1: the same promise, counted there and not again" in t2
-    assert "Status: stalled" in t2  # still tracked and shown
+    assert "Status: ⊘ stalled" in t2  # still tracked and shown
     t1 = (out / "commitments/t-1.md").read_text("utf-8")
     assert "**Restated by:** [T-2](t-2.md) (counted once, here)" in t1
     for page_file in sorted(out.rglob("*.md")):

@@ -153,14 +153,18 @@ def test_formats_choose_the_files(busy, tmp_path):
     out = tmp_path / "exports"
     _export(busy, out, formats=("json", "csv"))
     names = set(_tree(out))
-    assert names == {
+    assert names >= {
         "manifest.json",
         "data/tracker.json",
         "data/commitments.csv",
         "data/evidence.csv",
         "data/history.csv",
         "data/corrections.csv",
+        "data/status-by-date.csv",
+        "data/status-by-effective-date.csv",
     }
+    # no page, and nothing that goes only with the pages (the key, the feed, the chart)
+    assert not any(n.endswith((".md", ".html", ".xml", ".svg")) for n in names), names
     # Exporting again with other formats replaces the whole set: no stale files survive.
     _export(busy, out, formats=("md",))
     assert not any(n.startswith("data/") for n in _tree(out))
@@ -294,6 +298,9 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p", "a",
     "strong", "em", "code", "table", "thead", "tbody", "tr", "th", "td", "ul", "ol", "li",
     "blockquote", "hr", "br", "pre",
+    # added by the renderer, never from user text: status symbols and bars (span), the feed
+    # and the empty icon (link), the chart (figure, img)
+    "span", "link", "figure", "img",
 }  # fmt: skip
 
 
@@ -306,11 +313,15 @@ def _check_html(out: Path) -> None:
         assert set(parser.tags) <= ALLOWED_TAGS, (page, set(parser.tags) - ALLOWED_TAGS)
         for href in parser.hrefs:
             parts = urlsplit(href)
+            if href == "data:,":  # the empty icon: no request for a missing favicon
+                continue
             if parts.scheme:
                 assert parts.scheme in ("http", "https") and parts.netloc, href
+            elif not parts.path:  # a link within the page: its target exists
+                assert f'id="{parts.fragment}"' in page.read_text("utf-8"), href
             else:
-                assert href.endswith(".html"), href
-                assert (page.parent / href).resolve().is_file(), href
+                assert parts.path.endswith((".html", ".xml", ".csv", ".json", ".svg")), href
+                assert (page.parent / parts.path).resolve().is_file(), href
 
 
 def test_html_pages_are_standalone_and_link_to_each_other(busy, tmp_path):
@@ -381,7 +392,7 @@ def test_digest_groups_changes_by_transition(busy, tmp_path):
     _export(busy, out, since=date(2026, 2, 15), report_date=date(2026, 3, 1))
     text = plain_text((out / "changes-since-2026-02-15.md").read_text("utf-8"))
     assert "What changed since 15 February 2026" in text
-    assert "Moved to in progress (1)" in text and "A pilot has started." in text
+    assert "Moved to ◔ in progress (1)" in text and "A pilot has started." in text
     assert "Reviews that left the status unchanged (1)" in text and "Looked; nothing new" in text
     assert "Evidence recorded in the tracker (1)" in text and "Pilot launched" in text
     assert "New commitments (0)" in text
@@ -544,8 +555,9 @@ def test_a_re_export_links_unchanged_files_and_rewrites_changed_ones(busy, tmp_p
         for p in out.rglob("*")
         if p.is_file() and inodes.get(p.relative_to(out)) == p.stat().st_ino
     ]
-    pages = [n for n in before if n.endswith((".md", ".html"))]
-    assert len(relinked) == len(pages)  # every page was linked, not written or rendered again
+    pages = {n for n in before if n.endswith((".md", ".html"))}
+    # every page was linked, not written or rendered again
+    assert pages <= {str(p.relative_to(out)) for p in relinked}
 
     # A change: only what depends on it is new; a tampered old file is never reused.
     (out / "commitments/t-1.md").write_text("tampered", encoding="utf-8")
@@ -576,7 +588,8 @@ def test_worker_processes_render_the_same_html(tmp_path, monkeypatch):
     finally:
         engine.dispose()
     pooled, inline_ = _tree(tmp_path / "pooled"), _tree(tmp_path / "inline")
-    assert len(pooled) == 250 + 3 and pooled == inline_
+    # the pages, the index, the digest and the key; the feed, the two charts and the manifest
+    assert len(pooled) == 250 + 7 and pooled == inline_
 
 
 # --- targets and link health reach the reports ----------------------------------------------------

@@ -90,14 +90,14 @@ def test_a_back_dated_change_is_in_the_digest_of_when_it_was_recorded(mini, tmp_
     _export(mini, out, report_date=date(2026, 6, 20), since=date(2026, 6, 15))
     window = plain_text((out / "changes-since-2026-06-15.md").read_text("utf-8"))
     # recorded on day 20, effective day 10: in the window from 15 June, with both dates
-    assert "Moved to stalled (1)" in window
+    assert "Moved to ⊘ stalled (1)" in window
     assert "effective 2026-06-10, recorded on 2026-06-20" in window
     assert "Site chosen (#" in window  # the status change links the evidence it cites
     # the day-1 change and the day-10 review were recorded before the window
-    assert "Moved to in progress" not in window and "Still on." not in window
+    assert "Moved to ◔ in progress" not in window and "Still on." not in window
     month = plain_text((out / "changes.md").read_text("utf-8"))
     assert "What changed in the 30 days to 20 June 2026" in month
-    assert "Moved to in progress (1)" in month and "on 2026-06-01 (pm)" in month
+    assert "Moved to ◔ in progress (1)" in month and "on 2026-06-01 (pm)" in month
     assert "Reviews that left the status unchanged (1)" in month
     page = plain_text((out / "commitments/t-2.md").read_text("utf-8"))
     assert "2026-06-10 10:00 UTC (recorded 2026-06-20)" in page

@@ -41,8 +41,8 @@ from sqlmodel import Session
 from mou_tracker.domain.errors import InvalidInput, TrackerError
 from mou_tracker.domain.serialize import iso
 from mou_tracker.faults import crashpoint
+from mou_tracker.reports import chart, feed, model, pages
 from mou_tracker.reports import html as html_report
-from mou_tracker.reports import model, pages
 from mou_tracker.reports.data import DataWriter
 from mou_tracker.reports.markdown import page_name, page_path
 
@@ -293,6 +293,17 @@ def _write_all(
         _write_pages(session, snap, files, renderer, formats, since, progress, total)
     finally:
         renderer.close()
+    public: dict[str, str] | None = None
+    if "json" in formats or "csv" in formats:
+        # The public record as SQLite with its Datasette metadata, beside the JSON and CSV.
+        from mou_tracker.reports import datasette_meta, public_db
+
+        path = files._path(public_db.SQLITE_FILE)
+        json_path = files.root / "data/tracker.json" if "json" in formats else None
+        public_db.write(session, snap, path, json_path)
+        files.hashes[public_db.SQLITE_FILE] = hashlib.sha256(path.read_bytes()).hexdigest()
+        files.write(datasette_meta.METADATA_FILE, datasette_meta.metadata_yaml(snap))
+        public = public_db.REPRODUCIBLE
     manifest = {
         "generator": GENERATOR,
         "as_of": iso(snap.as_of),
@@ -302,6 +313,8 @@ def _write_all(
         "files": dict(sorted(files.hashes.items())),
         "html_sources": dict(sorted(files.sources.items())),
     }
+    if public is not None:
+        manifest["sqlite"] = public
     files.write(MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return len(files.hashes)
 
@@ -345,6 +358,38 @@ def _write_pages(
         "README.md",
         pages.index_page(snap, recent, latest, digest_files=digest_files, formats=formats),
     )
+    # The readers' files beside the pages: the key, the feed, and status over time (the
+    # chart goes with the pages, its figures with the CSV files).
+    readable = "md" in formats or "html" in formats
+    if readable:
+        page(pages.LEGEND_FILE, pages.legend_page(snap))
+        files.write(pages.FEED_FILE, feed.atom_feed(session, snap, formats))
+    if readable or "csv" in formats:
+        # Two series: by the day each change was recorded (what the tracker said then) and
+        # by the day it took effect (how the commitments moved, as the record now stands).
+        charts: list[tuple[chart.Series, chart.Basis, str, str, str]] = [
+            (
+                model.status_by_date(session, snap),
+                "recorded",
+                pages.CHART_FILE,
+                pages.STATUS_BY_DATE_FILE,
+                "Commitments at each status over time",
+            ),
+            (
+                chart.status_by_effective_date(session, snap),
+                "effective",
+                chart.EFFECTIVE_CHART_FILE,
+                chart.EFFECTIVE_CSV_FILE,
+                "Commitments at each status over time, by the day each change took effect",
+            ),
+        ]
+        for series, basis, svg_file, csv_file, title in charts:
+            if readable:
+                files.write(
+                    svg_file, chart.status_svg(series, snap.report_date, title, basis=basis)
+                )
+            if "csv" in formats:
+                files.write(csv_file, chart.status_csv(series))
 
     with contextlib.ExitStack() as stack:
 

@@ -145,6 +145,25 @@ def page_link(text: str, path: str) -> str:
     return f"[{inline(text)}]({path})"
 
 
+_SAFE_FILE = re.compile(
+    r"^(?:\.\./)?(?:data/[a-z0-9][a-z0-9_-]{0,40}\.(?:json|csv)|feed\.xml"
+    r"|status-over-time\.svg|status-by-effective-date\.svg)$"
+)
+
+
+def file_link(text: str, path: str) -> str:
+    """A link to a data file of the export (``data/*.json``, ``data/*.csv``, the feed, the
+    chart): only the relative paths this package writes."""
+    if not _SAFE_FILE.match(path):
+        raise ValueError(f"not an exported data file: {path!r}")
+    return f"[{inline(text)}]({path})"
+
+
+def quoted(markdown_text: str) -> str:
+    """Markdown inside a block quote, every line marked, so nothing in it leaves the quote."""
+    return "\n".join(("> " + line).rstrip() for line in markdown_text.split("\n"))
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
     """A GFM table. Cells are Markdown already (made with :func:`inline`, :func:`link`...).
 
@@ -191,7 +210,7 @@ def note_markdown(body: str) -> str:
 
     The body is parsed with markdown-it (CommonMark, raw HTML off) and written back from its
     tokens: paragraphs, bullet and numbered lists, block quotes, emphasis, strong, inline code
-    and links (http/https only) survive; headings become bold paragraphs; images become links;
+    and links (http/https only) survive; headings become plain paragraphs; images become links;
     code blocks become literal text; every piece of text is escaped as in :func:`escape`.
     """
     tokens = _note_parser().parse(body or "")
@@ -227,7 +246,7 @@ def note_markdown(body: str) -> str:
         body = "\n".join(["".join(first) + lines[0]] + [rest + line for line in lines[1:]])
         blocks.append((tuple(opened), tuple(prefix), body))
 
-    for index, tok in enumerate(tokens):
+    for tok in tokens:
         kind = tok.type
         if kind == "bullet_list_open":
             counters.append(None)
@@ -251,9 +270,9 @@ def note_markdown(body: str) -> str:
         elif kind == "blockquote_close":
             close_container()
         elif kind == "inline":
-            heading = index > 0 and tokens[index - 1].type == "heading_open"
-            text = _inline_tokens(tok.children or [])
-            emit(f"**{text}**" if heading and text else text)
+            # A heading in a note is demoted to a plain paragraph: a note cannot set a
+            # heading or a bold line of its own that could pass for the page's.
+            emit(_inline_tokens(tok.children or []))
         elif kind in ("code_block", "fence"):
             emit(escape(tok.content))
         elif kind == "hr":

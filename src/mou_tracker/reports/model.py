@@ -9,7 +9,7 @@ look healthy for ever. Internal notes are never read here except to count them.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
@@ -135,6 +135,9 @@ class Snapshot:
     attention_refs: dict[str, tuple[str, ...]]  # url needing attention -> refs citing it
     report_date: date  # the day overdue reviews and stale evidence are judged on
     authenticates_users: bool = False  # PostgreSQL: the database knows who recorded what
+    # ref -> (origin, text basis): which promises come from the press release rather than the
+    # memorandum, and whose wording is verified, known from excerpts or reconstructed
+    origins: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -195,6 +198,12 @@ def snapshot(session: Session, report_date: date | None = None) -> Snapshot:
         attention_refs={url: tuple(refs) for url, refs in refs_of.items()},
         report_date=report_date,
         authenticates_users=_authenticates_users(session),
+        origins={
+            ref: (origin, basis)
+            for ref, origin, basis in session.execute(
+                select(col(Commitment.ref), col(Commitment.origin), col(Commitment.text_basis))
+            )
+        },
     )
 
 
@@ -564,6 +573,90 @@ def group_counts(rows: Sequence[CommitmentRow], key: str) -> list[tuple[str, dic
     return sorted(groups.items(), key=lambda item: item[0].lower())
 
 
+def owner_counts(
+    rows: Sequence[CommitmentRow],
+) -> list[tuple[str, str, dict[str, int]]]:
+    """Status counts per owner and role (lead apart from support), of the commitments counted
+    in headline figures: (owner code, role, counts), by owner then lead before support."""
+    groups: dict[tuple[str, str], dict[str, int]] = {}
+    for row in rows:
+        if not row.counted:
+            continue
+        roles: dict[str, str] = {}
+        for o in row.owners:  # an owner listed twice counts once, as lead if either says so
+            if roles.get(o.code) != "lead":
+                roles[o.code] = o.role
+        for code, role in roles.items():
+            counts = groups.setdefault((code, role), {})
+            counts[row.status] = counts.get(row.status, 0) + 1
+    order = {"lead": 0, "support": 1}
+    return sorted(
+        ((code, role, counts) for (code, role), counts in groups.items()),
+        key=lambda item: (item[0].lower(), order.get(item[1], 2), item[1]),
+    )
+
+
+def status_by_date(session: Session, snap: Snapshot) -> list[tuple[date, dict[str, int]]]:
+    """How many of the commitments counted in headline figures stood at each status, on every
+    day on which a count changed, by the day each change was *recorded* in the tracker (what
+    the tracker said then, not what is now believed about that day). Each commitment counts
+    as not yet assessed from the day tracking began (the signing date, unless it was added
+    later). Read with one streamed query, so it stays linear in the history's size."""
+    counted = {r.ref for r in snap.rows if r.counted}
+    if not counted:
+        return []
+    signed = {m.slug: m.signed for m in snap.memoranda}
+    starts: dict[date, list[str]] = {}
+    for row in snap.rows:
+        if row.ref not in counted:
+            continue
+        began = snap.added_at.get(row.ref)
+        day = _aware(began).date() if began else signed.get(row.memorandum)
+        if day is None:
+            continue
+        starts.setdefault(day, []).append(row.ref)
+    query = (
+        select(
+            col(Commitment.ref),
+            col(HistoryEntry.to_status),
+            recorded(HistoryEntry),
+            col(HistoryEntry.at),
+        )
+        .join(Commitment, col(Commitment.id) == col(HistoryEntry.commitment_id))
+        .where(col(HistoryEntry.kind) == "status")
+        .order_by(
+            recorded(HistoryEntry),
+            col(HistoryEntry.at),
+            col(Commitment.ref),
+            col(HistoryEntry.to_status),
+        )
+    )
+    moves: dict[date, list[tuple[str, str]]] = {}
+    for ref, to_status, when, _effective_at in session.execute(query).yield_per(5000):
+        if ref in counted:
+            moves.setdefault(_aware(when).date(), []).append((ref, to_status))
+    current: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    found: list[tuple[date, dict[str, int]]] = []
+    for day in sorted(set(starts) | set(moves)):
+        if day > snap.report_date:
+            break
+        for ref in starts.get(day, ()):
+            if ref not in current:
+                current[ref] = "not_assessed"
+                counts["not_assessed"] = counts.get("not_assessed", 0) + 1
+        for ref, to_status in moves.get(day, ()):
+            before = current.get(ref)
+            if before is not None:
+                counts[before] -= 1
+            current[ref] = to_status
+            counts[to_status] = counts.get(to_status, 0) + 1
+        kept = {s: n for s, n in counts.items() if n}
+        if not found or found[-1][1] != kept:
+            found.append((day, kept))
+    return found
+
+
 __all__ = [
     "Digest",
     "Event",
@@ -573,5 +666,7 @@ __all__ = [
     "digest",
     "events",
     "group_counts",
+    "owner_counts",
     "snapshot",
+    "status_by_date",
 ]

@@ -15,17 +15,36 @@ from mou_tracker.domain.queries import (
 )
 from mou_tracker.domain.vocab import STATUS_LABELS, STATUSES, STRENGTH_WORDS, STRENGTHS
 from mou_tracker.links import publishable_url
+from mou_tracker.reports import chart
+from mou_tracker.reports.legend import (
+    BASIS_MEANINGS,
+    BASIS_SHORT,
+    ORIGIN_MEANINGS,
+    ORIGIN_SHORT,
+    STATUS_MEANINGS,
+    badge,
+    first_sentence,
+)
 from mou_tracker.reports.markdown import (
     bar,
     escape,
+    file_link,
     inline,
     link,
     note_markdown,
     page_link,
     page_path,
+    quoted,
     table,
 )
-from mou_tracker.reports.model import Digest, Event, LatestEvidence, Snapshot, group_counts
+from mou_tracker.reports.model import (
+    Digest,
+    Event,
+    LatestEvidence,
+    Snapshot,
+    group_counts,
+    owner_counts,
+)
 
 GENERATOR = "mou-tracker"
 MONTHS = (
@@ -69,6 +88,10 @@ ORIGIN_WORDS = {
     "press_release": "a press-release undertaking",
 }
 DIGEST_FILE = "changes.md"
+LEGEND_FILE = "legend.md"
+FEED_FILE = "feed.xml"
+CHART_FILE = "status-over-time.svg"
+STATUS_BY_DATE_FILE = "data/status-by-date.csv"
 QUIET_WARNING_DAYS = 30  # a longer silence is said in bold at the top of the index
 
 
@@ -95,7 +118,13 @@ def stamp(value: datetime) -> str:
 
 
 def status_word(status: str, strength: str) -> str:
-    return "not scored (vision)" if strength == "vision" else STATUS_LABELS[status]
+    """The status as a reader sees it everywhere: its symbol beside its word."""
+    return badge(status, strength)
+
+
+def _label(status: str | None) -> str:
+    """A status from a history row (any value a file may hold), with its symbol if known."""
+    return badge(status) if status in STATUS_LABELS else inline(status)
 
 
 def _share(n: int, total: int) -> str:
@@ -170,6 +199,13 @@ def index_page(
         )
     )
     out.append("")
+    out.append(
+        "Every status is shown by a symbol beside its word (● met, ◑ partially met, "
+        "◔ in progress, ⊘ stalled, ✗ not met, ○ not started, ◌ not yet assessed); "
+        f"{page_link('the key', LEGEND_FILE)} says what each status and strength means. "
+        f"Changes are also published as an {file_link('Atom feed', FEED_FILE)}."
+    )
+    out.append("")
     for memo in snap.memoranda:
         out.extend(_memo_header(snap, memo))
     for slug, state in snap.official_text_changed:
@@ -200,24 +236,65 @@ def index_page(
         counts[r.status] += 1
     out.append(
         table(
-            ["Status", "Commitments", "Share", ""],
+            ["Status", "Commitments", "Share", "Meter", "What it means"],
             [
                 [
-                    STATUS_LABELS[s],
+                    badge(s),
                     str(counts[s]),
                     _share(counts[s], len(counted)),
                     bar(counts[s] / len(counted) if counted else 0),
+                    inline(STATUS_MEANINGS[s]),
                 ]
                 for s in SHOWN_STATUSES
             ],
-            "lrrl",
+            "lrrll",
         )
+    )
+    out.append("")
+    out.append("### Status over time")
+    out.append("")
+
+    def figures(name: str, path: str) -> str:
+        return (
+            file_link(name, path)
+            if "csv" in formats
+            else f"`{path}` (exported with the csv format)"
+        )
+
+    # First how the commitments moved (by the day each change took effect), then what the
+    # tracker said at the time (by the day each was recorded). The effective chart's path is
+    # a constant of this package, linked directly as file_link knows only the first chart.
+    effective_chart = "Chart: commitments at each status, by the day each change took effect (SVG)"
+    out.append(f"[{inline(effective_chart)}]({chart.EFFECTIVE_CHART_FILE})")
+    out.append("")
+    out.append(
+        "How the commitments moved: each change counts from the day it took effect, as the "
+        "record now stands. A later correction (a change entered afterwards with an earlier date) "
+        "can change the counts for days already shown, so an earlier report may have drawn them "
+        "differently. The figures are in "
+        + figures("status-by-effective-date.csv", chart.EFFECTIVE_CSV_FILE)
+        + ": one row per status on each day a count changed."
+    )
+    out.append("")
+    out.append(
+        file_link(
+            "Chart: commitments at each status over time, by the day each assessment was "
+            "recorded (SVG)",
+            CHART_FILE,
+        )
+    )
+    out.append("")
+    out.append(
+        "What the tracker said at the time: each assessment counts from the day it was "
+        "recorded in the tracker, so a back-dated assessment appears on the day it was entered "
+        "(each commitment's page gives the date it takes effect). The figures are in "
+        + figures("status-by-date.csv", STATUS_BY_DATE_FILE)
+        + ": one row per status on each day a count changed."
     )
     out.append("")
     for key, heading, label in (
         ("strength", "By strength of wording", "Strength"),
         ("theme", "By theme", "Theme"),
-        ("owner", "By owner", "Owner"),
     ):
         out.append(f"### {heading}")
         out.append("")
@@ -238,9 +315,7 @@ def index_page(
             shown = name
             if key == "owner" and name in snap.parties:
                 shown = f"{snap.parties[name].name} ({name})"
-            breakdown = ", ".join(
-                f"{group[s]} {STATUS_LABELS[s]}" for s in SHOWN_STATUSES if group.get(s)
-            )
+            breakdown = ", ".join(f"{group[s]} {badge(s)}" for s in SHOWN_STATUSES if group.get(s))
             table_rows.append(
                 [
                     inline(shown),
@@ -253,7 +328,7 @@ def index_page(
             )
         out.append(
             table(
-                [label, "Scored", "Met or partly met", "Share", "", "Statuses"],
+                [label, "Scored", "Met or partly met", "Share", "Meter", "Statuses"],
                 table_rows,
                 "lrrrll",
             )
@@ -261,11 +336,15 @@ def index_page(
             else "Nothing scored yet."
         )
         out.append("")
+    out.extend(_by_owner(snap))
 
     out.append("## All commitments")
     out.append("")
     out.append(
-        "Owners: lead owners, then supporting owners marked (support). Review: the date the "
+        "Origin: a clause of the memorandum (MoU clause) or an undertaking from the press "
+        "release that announced it, and whether its wording is verified, known from excerpts "
+        "or reconstructed. Owners: lead owners, then supporting owners marked (support). "
+        "Review: the date the "
         f"next review is due; **overdue** if before {long_day(today)}. Stale: the newest "
         'evidence is more than 180 days old, so "no change" may only mean nobody looked.'
     )
@@ -278,10 +357,19 @@ def index_page(
         newest = day(r.latest_evidence)
         if r.stale(today):
             newest = f"{newest} (stale)"
+        origin, basis = snap.origins.get(r.ref, ("", ""))
         table_rows.append(
             [
                 page_link(r.ref, page_path(r.ref)),
                 inline(r.title) + (f" ({_restates(r.restates)})" if r.restates else ""),
+                inline(
+                    "; ".join(
+                        x
+                        for x in (ORIGIN_SHORT.get(origin, origin), BASIS_SHORT.get(basis, basis))
+                        if x
+                    )
+                )
+                or "—",
                 _owners(r.owners),
                 r.strength,
                 f"**{status_word(r.status, r.strength)}**"
@@ -297,6 +385,7 @@ def index_page(
             [
                 "Ref",
                 "Commitment",
+                "Origin",
                 "Owners",
                 "Strength",
                 "Status",
@@ -305,7 +394,7 @@ def index_page(
                 "Next review",
             ],
             table_rows,
-            "lllllrll",
+            "llllllrll",
         )
     )
     out.append("")
@@ -396,6 +485,7 @@ def index_page(
     else:
         out.append("No dated evidence yet.")
     out.append("")
+    out.extend(legend_sections(from_index=True))
     out.append("## About these files")
     out.append("")
     lines = [
@@ -408,18 +498,27 @@ def index_page(
         lines.append(
             "- Machine-readable data in `data/`: "
             + ", ".join(
-                f"`{name}`"
+                file_link(name, f"data/{name}")
                 for name, fmt in (
                     ("tracker.json", "json"),
                     ("commitments.csv", "csv"),
                     ("evidence.csv", "csv"),
                     ("history.csv", "csv"),
                     ("corrections.csv", "csv"),
+                    ("status-by-date.csv", "csv"),
+                    ("status-by-effective-date.csv", "csv"),
                 )
                 if fmt in formats
             )
             + " (schemas in the mou-tracker README)."
         )
+    lines.append(
+        f"- {file_link('feed.xml', FEED_FILE)}: an Atom feed of recorded changes, newest first, "
+        "for a feed reader; "
+        f"[status-by-effective-date.svg]({chart.EFFECTIVE_CHART_FILE}) and "
+        f"{file_link('status-over-time.svg', CHART_FILE)}: the charts of status over time, by "
+        "the day each change took effect and by the day each was recorded."
+    )
     lines.append(
         "- `manifest.json` lists every file with its SHA-256, so a copy can be checked against "
         "the original."
@@ -430,6 +529,104 @@ def index_page(
     )
     out.extend(lines)
     out.append("")
+    return "\n".join(out)
+
+
+def _by_owner(snap: Snapshot) -> list[str]:
+    """Status counts per owner, lead apart from support: a body that only supports a
+    commitment is not the one answerable for it."""
+    out = ["### By owner", ""]
+    out.append(
+        "Lead and supporting roles are counted apart: a commitment counts under its lead "
+        "owners as lead and under its other owners as support, so a body is not charged with "
+        "what it only supports."
+    )
+    out.append("")
+    rows = []
+    for code, role, group in owner_counts(snap.rows):
+        total = sum(group.values())
+        done = group.get("met", 0) + group.get("partially_met", 0)
+        shown = f"{snap.parties[code].name} ({code})" if code in snap.parties else code
+        breakdown = ", ".join(f"{group[s]} {badge(s)}" for s in SHOWN_STATUSES if group.get(s))
+        rows.append(
+            [
+                inline(shown),
+                inline(role),
+                str(total),
+                str(done),
+                _share(done, total),
+                bar(done / total if total else 0),
+                inline(breakdown),
+            ]
+        )
+    out.append(
+        table(
+            ["Owner", "Role", "Scored", "Met or partly met", "Share", "Meter", "Statuses"],
+            rows,
+            "llrrrll",
+        )
+        if rows
+        else "Nothing scored yet."
+    )
+    out.append("")
+    return out
+
+
+def legend_sections(*, from_index: bool) -> list[str]:
+    """The key: what each status, strength, origin and wording basis means, in plain words."""
+    out = ["## Key to statuses and strengths" if from_index else "## Statuses", ""]
+    if from_index:
+        out += [
+            f"The same key is on its own page, {page_link('legend.md', LEGEND_FILE)}, linked "
+            "from every commitment page.",
+            "",
+            "### Statuses",
+            "",
+        ]
+    out.append(
+        "Each status is judged on public evidence about what the commitment says, not on "
+        "intentions. The symbol always sits beside the word, so the scale reads without colour."
+    )
+    out.append("")
+    out.append(
+        table(
+            ["Symbol and status", "What it means"],
+            [[badge(s), inline(STATUS_MEANINGS[s])] for s in SHOWN_STATUSES]
+            + [[badge("", "vision"), inline(STRENGTH_WORDS["vision"])]],
+        )
+    )
+    out.append("")
+    sub = "###" if from_index else "##"
+    out += [f"{sub} Strength of wording", ""]
+    out.append(
+        "How firmly the text words each commitment, weakest first. Even the firmest wording "
+        "binds no one: the memorandum is not a contract."
+    )
+    out.append("")
+    out.append(
+        table(["Strength", "What it means"], [[s, inline(STRENGTH_WORDS[s])] for s in STRENGTHS])
+    )
+    out.append("")
+    out += [f"{sub} Origin and wording", ""]
+    out.append(
+        table(
+            ["Mark", "What it means"],
+            [[inline(mark), inline(meaning)] for mark, meaning in ORIGIN_MEANINGS + BASIS_MEANINGS],
+        )
+    )
+    out.append("")
+    return out
+
+
+def legend_page(snap: Snapshot) -> str:
+    """``legend.md``: the key on a page of its own, with the legal caveat."""
+    out = ["# Key to the reports: statuses, strengths and origins", ""]
+    out.append(f"{page_link('All commitments', 'README.md')}.")
+    out.append("")
+    for memo in snap.memoranda:
+        out.append(f"> **{inline(memo.title)}.** {inline(first_sentence(memo.legal_status))}")
+        out.append("")
+    out.extend(legend_sections(from_index=False))
     return "\n".join(out)
 
 
@@ -519,9 +716,9 @@ def _links_needing_attention(snap: Snapshot) -> list[list[str]]:
 
 def _event_words(e: Event) -> str:
     if e.kind == "status":
-        return f"{STATUS_LABELS.get(e.from_status or '', e.from_status)} → **{STATUS_LABELS.get(e.to_status or '', e.to_status)}**: {inline(e.text)}"
+        return f"{_label(e.from_status)} → **{_label(e.to_status)}**: {inline(e.text)}"
     if e.kind == "review":
-        return f"reviewed, status stands ({STATUS_LABELS.get(e.to_status or '', e.to_status)}): {inline(e.text)}"
+        return f"reviewed, status stands ({_label(e.to_status)}): {inline(e.text)}"
     if e.kind == "evidence":
         return f"evidence added: {link(e.text, e.url)}" + (
             f" (published {day(e.published)})" if e.published else ""
@@ -545,7 +742,17 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
     out: list[str] = []
     out.append(f"# {inline(d.ref)}: {inline(d.title)}")
     out.append("")
-    out.append(f"{page_link('All commitments', '../README.md')} · {inline(d.memorandum.title)}")
+    out.append(
+        f"{page_link('All commitments', '../README.md')} · "
+        f"{page_link('Key to statuses', '../' + LEGEND_FILE)} · {inline(d.memorandum.title)}"
+    )
+    out.append("")
+    origin = ORIGIN_WORDS.get(d.origin, inline(d.origin))
+    basis = BASIS_WORDS.get(d.text_basis, inline(d.text_basis))
+    out.append(
+        f"> **Not a contract.** {inline(first_sentence(d.memorandum.legal_status))} "
+        f"This commitment is {origin}; {basis}."
+    )
     out.append("")
     if d.strength == "vision":
         out.append(
@@ -554,7 +761,7 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
         )
     else:
         since = f" since {long_day(d.status_changed_at)}" if d.status_changed_at else ""
-        out.append(f"**Status: {STATUS_LABELS[d.status]}**{since}.")
+        out.append(f"**Status: {badge(d.status)}**{since}.")
         if d.status_reason:
             out.append("")
             out.append(escape(d.status_reason))
@@ -613,6 +820,10 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
     out.extend(_facts(facts))
     out.append("")
 
+    if d.strength != "vision":
+        out.append(f"**Status over time:** {_strip(d, snap)}")
+        out.append("")
+
     out.append("## What it says, in our words")
     out.append("")
     out.append(escape(d.summary))
@@ -625,9 +836,9 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
         rows = []
         for h in d.history:
             change = (
-                f"{STATUS_LABELS[h.from_status]} → **{STATUS_LABELS[h.to_status]}**"
+                f"{_label(h.from_status)} → **{_label(h.to_status)}**"
                 if h.kind == "status"
-                else f"review: {STATUS_LABELS[h.to_status]} stands"
+                else f"review: {_label(h.to_status)} stands"
             )
             cited = "; ".join(
                 f"{link(by_id[i].title, by_id[i].url)} (#{i})" for i in h.evidence_ids if i in by_id
@@ -688,10 +899,15 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
     out.append("## Notes")
     out.append("")
     public = [n for n in d.notes if n.visibility == "public"]
-    for n in public:
-        out.append(f"**{_two_times(n.at, n.recorded_at)}, {inline(n.author)}:**")
+    if public:
+        out.append(
+            "Notes by the tracking team, quoted as written; a note never changes the status above."
+        )
         out.append("")
-        out.append(note_markdown(n.body))
+    for n in public:
+        out.append(f"Note of {_two_times(n.at, n.recorded_at)} by {inline(n.author)}:")
+        out.append("")
+        out.append(quoted(note_markdown(n.body)))
         out.append("")
     if not public:
         out.append("No public notes.")
@@ -710,6 +926,27 @@ def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
     )
     out.append("")
     return "\n".join(out)
+
+
+def _strip(d: CommitmentDetail, snap: Snapshot) -> str:
+    """Each status the commitment has held, from the day it took effect: ``◌ not yet assessed
+    from 21 July 2025 → ◔ in progress from 22 October 2025 → …``."""
+    began = d.added_at.date() if d.added_at else d.memorandum.signed
+    spans: list[tuple[str, date]] = [("not_assessed", began)]
+    for h in sorted((h for h in d.history if h.kind == "status"), key=lambda h: h.at):
+        when = h.at.date()
+        status, start = spans[-1]
+        if when > start:
+            spans.append((h.to_status, when))
+        elif len(spans) == 1:  # assessed on (or, back-dated, before) the day tracking began
+            spans[-1] = (h.to_status, min(when, start))
+        else:  # a second change on the same day: the later one stands
+            spans[-1] = (h.to_status, start)
+        if len(spans) > 1 and spans[-1][0] == spans[-2][0]:
+            spans.pop()
+    parts = [f"{_label(status)} from {long_day(start)}" for status, start in spans]
+    days = (snap.report_date - spans[-1][1]).days
+    return " → ".join(parts) + f" ({days} day{'s' if days != 1 else ''} to the report date)."
 
 
 def _evidence_item(e: EvidenceView) -> list[str]:
@@ -794,7 +1031,8 @@ def digest_page(dg: Digest, snap: Snapshot, *, title: str) -> str:
     out = [f"# {title}", ""]
     out.append(
         f"From {long_day(dg.start)} to {long_day(dg.end)} (the report date), both included. "
-        f"{page_link('All commitments', 'README.md')}."
+        f"{page_link('All commitments', 'README.md')} · "
+        f"{page_link('Key to statuses', LEGEND_FILE)}."
     )
     out.append("")
     out.append("## Status changes")
@@ -807,14 +1045,13 @@ def digest_page(dg: Digest, snap: Snapshot, *, title: str) -> str:
             items = groups.get(status)
             if not items:
                 continue
-            out.append(f"### Moved to {STATUS_LABELS[status]} ({len(items)})")
+            out.append(f"### Moved to {badge(status)} ({len(items)})")
             out.append("")
             for e in items:
                 cites = "; ".join(f"{link(t, u)} (#{i})" for i, t, u in e.cited)
                 out.append(
                     f"- {page_link(e.ref, page_path(e.ref))} {inline(e.title)}: "
-                    f"{STATUS_LABELS.get(e.from_status or '', e.from_status)} → "
-                    f"{STATUS_LABELS.get(e.to_status or '', e.to_status)}, {_when(e)} "
+                    f"{_label(e.from_status)} → {_label(e.to_status)}, {_when(e)} "
                     f"({inline(e.actor)}). {inline(e.text)}"
                     + (f" Evidence: {cites}." if cites else "")
                 )
