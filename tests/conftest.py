@@ -7,18 +7,81 @@ independent and the CLI subprocesses see exactly the same database as the test.
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+# --- markers and hypothesis profiles ------------------------------------------------------------
+
+MARKERS = {
+    "slow": "minutes of work (the 100,000-commitment UI test); left out unless `-m` names it: "
+    "`pytest -m slow` runs these alone, `pytest -m 'slow or not slow'` runs everything",
+    "process": "starts the command line as a separate process (exit status, signals, crash "
+    "points, the terminal check, README commands as typed)",
+}
+# Tests that use one of these fixtures get the marker: the fixture is what makes them so.
+MARKED_BY_FIXTURE = {"big_url": "slow", "cli": "process"}
+
+# Hypothesis: short runs by default and in CI, longer on demand (HYPOTHESIS_PROFILE=long).
+# No deadline in either: a loaded CI machine must not turn a slow example into a failure.
+HYPOTHESIS_PROFILES = {
+    "ci": {"max_examples": 50, "deadline": None},
+    "long": {"max_examples": 1000, "deadline": None},
+}
+LONG_FACTOR = 10  # a test that sets its own max_examples runs this many times more under "long"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    from hypothesis import settings
+
+    for name, values in HYPOTHESIS_PROFILES.items():
+        settings.register_profile(name, **values)  # type: ignore[arg-type]
+    profile = os.environ.get("HYPOTHESIS_PROFILE", "").strip() or "ci"
+    settings.load_profile(profile)  # an unknown name is refused by hypothesis itself
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` is applied, so `-m slow` sees the markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in MARKED_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+        _lengthen_hypothesis(item)
+    if "slow" in (config.getoption("markexpr") or ""):
+        return  # the -m expression decides
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+        config.hook.pytest_deselected(items=slow)
+
+
+def _lengthen_hypothesis(item: pytest.Item) -> None:
+    """Under HYPOTHESIS_PROFILE=long, a test whose own @settings fixes max_examples (the
+    short budget it runs with in CI) gets LONG_FACTOR times as many."""
+    if os.environ.get("HYPOTHESIS_PROFILE", "").strip() != "long":
+        return
+    test = getattr(item, "obj", None)
+    own = getattr(test, "_hypothesis_internal_use_settings", None)  # where @settings keeps them
+    if own is None or not getattr(test, "is_hypothesis_test", False):
+        return
+    from hypothesis import settings
+
+    longer = max(own.max_examples * LONG_FACTOR, settings.get_profile("long").max_examples)
+    test._hypothesis_internal_use_settings = settings(own, max_examples=longer)  # type: ignore[union-attr]
+
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -154,16 +217,7 @@ class Cli:
         if db:
             cmd += ["--db", self.db]
         cmd += list(args)
-        full_env = {
-            **os.environ,
-            "MOU_TRACKER_USER": self.actor,
-            "XDG_DATA_HOME": str(self.home / "data"),
-            "HOME": str(self.home),
-            "COLUMNS": "200",
-            "PYTHONIOENCODING": "utf-8",
-        }
-        full_env.pop("MOU_TRACKER_DB", None)
-        full_env.update(env or {})
+        full_env = _environment(self, env)
         proc = subprocess.run(
             cmd,
             input=input,
@@ -176,18 +230,133 @@ class Cli:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def _environment(cli: Cli, env: dict[str, str] | None) -> dict[str, str]:
+    """What a person's shell would hand the command: the test's environment with the actor, a
+    private home and data directory, and no default database from outside."""
+    full_env = {
+        **os.environ,
+        "MOU_TRACKER_USER": cli.actor,
+        "XDG_DATA_HOME": str(cli.home / "data"),
+        "HOME": str(cli.home),
+        "COLUMNS": "200",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    full_env.pop("MOU_TRACKER_DB", None)
+    full_env.update(env or {})
+    return full_env
+
+
+@dataclass
+class InProcessCli(Cli):
+    """The same command line as :class:`Cli`, called as ``mou_tracker.cli.main.main(argv)`` in
+    this interpreter: same environment, same working directory, captured streams, and the exit
+    code that the process would have had (argparse's ``SystemExit`` included). No interpreter
+    starts, so a call costs milliseconds rather than a second or more.
+
+    What only a real process can show (a signal, the crash points, a terminal check, the
+    README's commands as typed) stays with :class:`Cli`."""
+
+    def __call__(
+        self,
+        *args: str,
+        input: str | None = None,
+        db: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> Result:
+        from mou_tracker.cli.main import main
+
+        argv = (["--db", self.db] if db else []) + list(args)
+        full_env = _environment(self, env)
+        if full_env.get("MOU_TRACKER_CRASH_AT"):
+            raise ValueError("crash points kill the process: use the subprocess `cli` fixture")
+        saved_env = dict(os.environ)
+        saved_cwd = os.getcwd()
+        saved_stdin = sys.stdin
+        out, err = io.StringIO(), io.StringIO()
+        os.environ.clear()
+        os.environ.update(full_env)
+        os.chdir(self.home)
+        sys.stdin = io.StringIO(input or "")
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                try:
+                    code = main(argv)
+                except SystemExit as exc:  # argparse: --help, --version, usage errors
+                    code = _exit_code(exc, err)
+        finally:
+            sys.stdin = saved_stdin
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        return Result(code, out.getvalue(), err.getvalue())
+
+
+def _exit_code(exc: SystemExit, err: io.StringIO) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=err)  # what the interpreter does with a non-integer exit value
+    return 1
+
+
+def _home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return home
+
+
 @pytest.fixture
 def cli(db_url: str, tmp_path: Path) -> Cli:
-    home = tmp_path / "home"
-    home.mkdir()
-    return Cli(db_url, home)
+    """The CLI as a separate process (``python -m mou_tracker``) on a fresh database."""
+    return Cli(db_url, _home(tmp_path))
+
+
+@pytest.fixture(scope="session")
+def mini_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file synced from tests/data/mini.toml by the CLI's own ``sync``, once per
+    session; tests that start from mini get a copy of it instead of syncing again."""
+    where = tmp_path_factory.mktemp("mini-template")
+    path = where / "tracker.db"
+    result = InProcessCli(f"sqlite:///{path}", _home(where))("sync", str(MINI))
+    assert result.code == 0, result.err
+    # every connection is closed, so SQLite has folded its write-ahead log into the file
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def _sync_mini(cli: Cli, request: pytest.FixtureRequest) -> None:
+    """Bring ``cli``'s fresh database to the state ``sync tests/data/mini.toml`` leaves: a copy
+    of the session's template on SQLite, the CLI's sync in-process on PostgreSQL."""
+    prefix = "sqlite:///"
+    if cli.db.startswith(prefix):
+        target = Path(cli.db[len(prefix) :])
+        assert not target.exists(), "mini needs a fresh database"
+        shutil.copyfile(request.getfixturevalue("mini_sqlite_template"), target)
+        return
+    result = InProcessCli(cli.db, cli.home, cli.actor)("sync", str(MINI))
+    assert result.code == 0, result.err
 
 
 @pytest.fixture
-def mini_cli(cli: Cli) -> Cli:
-    result = cli("sync", str(MINI))
-    assert result.code == 0, result.err
+def mini_cli(cli: Cli, request: pytest.FixtureRequest) -> Cli:
+    """:func:`cli` on a database synced from tests/data/mini.toml (set up without starting a
+    process: the database is the same)."""
+    _sync_mini(cli, request)
     return cli
+
+
+@pytest.fixture
+def cli_main(db_url: str, tmp_path: Path) -> InProcessCli:
+    """The CLI called in-process through ``main(argv)`` on a fresh database."""
+    return InProcessCli(db_url, _home(tmp_path))
+
+
+@pytest.fixture
+def mini_cli_main(cli_main: InProcessCli, request: pytest.FixtureRequest) -> InProcessCli:
+    """:func:`cli_main` on a database synced from tests/data/mini.toml."""
+    _sync_mini(cli_main, request)
+    return cli_main
 
 
 @pytest.fixture

@@ -1,5 +1,9 @@
 """Bad input through the real command line: exit 1, one line on stderr naming the field,
-no traceback, and the database exactly as it was (a dump before and after compares equal)."""
+no traceback, and the database exactly as it was (a dump before and after compares equal).
+
+The table runs in-process through ``main(argv)`` (the command line's own entry point, with the
+process's environment, working directory and streams); a sample of it, and the usage errors,
+also run as real processes, so the exit status a shell sees is checked too."""
 
 from __future__ import annotations
 
@@ -332,38 +336,70 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "field"), [pytest.param(b, f, id=i) for i, b, f in CASES])
-def test_bad_input_is_refused_cleanly(mini_cli, argv, field):
-    before = _dump(mini_cli.db)
-    args = argv(mini_cli.home)
+def _refused_cleanly(cli, argv, field):  # type: ignore[no-untyped-def]
+    before = _dump(cli.db)
+    args = argv(cli.home)
     db = not (args and args[0] == "--db")
-    result = mini_cli(*args, db=db)
+    result = cli(*args, db=db)
     assert result.code == 1, (result.code, result.out, result.err)
     lines = result.err.strip().splitlines()
     assert len(lines) == 1, result.err
     assert lines[0].startswith("mou-tracker: error: "), lines[0]
     assert field in lines[0], lines[0]
     assert "Traceback" not in result.err + result.out
-    assert _dump(mini_cli.db) == before
+    assert _dump(cli.db) == before
+
+
+@pytest.mark.parametrize(("argv", "field"), [pytest.param(b, f, id=i) for i, b, f in CASES])
+def test_bad_input_is_refused_cleanly(mini_cli_main, argv, field):
+    _refused_cleanly(mini_cli_main, argv, field)
+
+
+# One of each kind (file, flag, rule, date, import, global option): the same table, through a
+# real process, so the exit status and the stream a shell sees are the ones checked above.
+IN_A_PROCESS = (
+    "toml-syntax",
+    "status-no-evidence",
+    "url-javascript",
+    "date-ambiguous",
+    "import-bad-row",
+    "db-unsupported",
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [pytest.param(b, f, id=i) for i, b, f in CASES if i in IN_A_PROCESS],
+)
+def test_bad_input_is_refused_cleanly_by_the_process(mini_cli, argv, field):
+    _refused_cleanly(mini_cli, argv, field)
 
 
 def test_there_are_at_least_thirty_distinct_bad_inputs():
     assert len({i for i, _, _ in CASES}) >= 30
+    assert set(IN_A_PROCESS) <= {i for i, _, _ in CASES}
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["status", "T-1"],  # missing NEW_STATUS and --reason
-        ["frobnicate"],
-        ["list", "--limit", "0"],
-        ["list", "--format", "xml"],
-        ["evidence"],
-        ["evidence", "add", "T-1", "https://a.example.org/"],  # --title is required
-    ],
-)
-def test_usage_errors_exit_2_with_one_line(mini_cli, argv):
-    result = mini_cli(*argv)
-    assert result.code == 2
+USAGE_ERRORS = [
+    ["status", "T-1"],  # missing NEW_STATUS and --reason
+    ["frobnicate"],
+    ["list", "--limit", "0"],
+    ["list", "--format", "xml"],
+    ["evidence"],
+    ["evidence", "add", "T-1", "https://a.example.org/"],  # --title is required
+]
+
+
+def _usage_error(result) -> None:  # type: ignore[no-untyped-def]
+    assert result.code == 2, (result.code, result.err)
     assert len(result.err.strip().splitlines()) == 1 and "usage error" in result.err
     assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("argv", USAGE_ERRORS)
+def test_usage_errors_exit_2_with_one_line(mini_cli_main, argv):
+    _usage_error(mini_cli_main(*argv))
+
+
+def test_a_usage_error_is_exit_status_2_of_the_process(mini_cli):
+    _usage_error(mini_cli(*USAGE_ERRORS[0]))

@@ -11,6 +11,9 @@ from tests.conftest import MINI
 from mou_tracker.storage.engine import make_engine, read
 from mou_tracker.storage.tomlio import dump_document
 
+# real processes: a process that kills itself mid-write
+pytestmark = pytest.mark.process
+
 
 def _dump(url: str) -> str:
     engine = make_engine(url)

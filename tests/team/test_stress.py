@@ -11,12 +11,17 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from mou_tracker.domain.queries import commitment_detail
 from mou_tracker.storage.engine import read
 
 WRITERS = 4
 ATTEMPTS = 30
 HERE = Path(__file__).resolve().parent
+
+# real processes: several writers at once
+pytestmark = pytest.mark.process
 
 
 def test_concurrent_writers_lose_nothing(mini_cli, mini_engine_for):
