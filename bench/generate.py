@@ -431,13 +431,15 @@ def _commitment_hash_values(item: Item, memo: Memo, fields: tuple[str, ...]) -> 
 
 
 def schema_fingerprint() -> str:
-    """Changes whenever a table or column of the models, or the migration head, changes."""
+    """Changes whenever a table or column of the models, the migration head, or the search
+    index's SQL changes."""
     from sqlmodel import SQLModel
 
     import mou_tracker.domain.models  # noqa: F401
+    from mou_tracker.storage import search_index
     from mou_tracker.storage.migrate import SCHEMA_HEAD
 
-    parts = [SCHEMA_HEAD]
+    parts = [SCHEMA_HEAD, *search_index.sqlite_table(), *search_index.sqlite_triggers()]
     for table in sorted(SQLModel.metadata.tables.values(), key=lambda t: t.name):
         parts.append(table.name + ":" + ",".join(sorted(c.name for c in table.columns)))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:10]
@@ -483,6 +485,7 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
         Party,
     )
     from mou_tracker.domain.validate import add_cadence
+    from mou_tracker.storage import search_index
     from mou_tracker.storage.engine import create_schema, make_engine
 
     tomlio = _source_hashers()
@@ -733,6 +736,8 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
         ).fetchall()
         for name, _ in indexes:  # building them after the load is several times faster
             conn.execute(f'DROP INDEX "{name}"')
+        for sql in search_index.sqlite_drop_triggers():  # filled once after the load
+            conn.execute(sql)
         for model, rows in data.items():
             table = model.__table__  # type: ignore[attr-defined]
             cols = columns[model]
@@ -760,6 +765,8 @@ def build_sqlite(spec: Spec, path: Path) -> dict[str, int]:
             )
             conn.executemany(sql, rows)
         for _, sql in indexes:
+            conn.execute(sql)
+        for sql in search_index.sqlite_fill() + search_index.sqlite_triggers():
             conn.execute(sql)
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode=WAL")

@@ -12,13 +12,14 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -97,11 +98,11 @@ def frozen_clock(when: datetime) -> Iterator[None]:
     from mou_tracker.domain import clock
 
     real = clock.now
-    clock.now = lambda: when  # type: ignore[assignment]
+    clock.now = lambda: when
     try:
         yield
     finally:
-        clock.now = real  # type: ignore[assignment]
+        clock.now = real
 
 
 def _pg_base() -> str | None:
@@ -167,16 +168,141 @@ def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def engine(db_url: str):  # type: ignore[no-untyped-def]
+def engine(db_url: str, request: pytest.FixtureRequest):
+    """An engine on ``db_url`` with the tracker's tables: ``create_schema`` on SQLite (a few
+    milliseconds), a copy of the session's template schema on PostgreSQL (see
+    :class:`PgTemplate`)."""
     from mou_tracker.storage.engine import create_schema, make_engine
 
     eng = make_engine(db_url)
-    create_schema(eng)
+    if db_url.startswith("postgresql"):
+        request.getfixturevalue("pg_empty_template").restore(db_url)
+    else:
+        create_schema(eng)
     yield eng
     eng.dispose()
 
 
-def sync_file(engine, path: Path = MINI, actor: str = "tester"):  # type: ignore[no-untyped-def]
+# --- PostgreSQL template schemas -----------------------------------------------------------------
+
+
+def _schema_of(url: str) -> str:
+    """The schema a test URL's ``search_path`` option names."""
+    return unquote(url).rsplit("-csearch_path=", 1)[1].split("&", 1)[0]
+
+
+def _libpq_url(base: str) -> str:
+    return "postgresql://" + base.split("://", 1)[1]
+
+
+class PgTemplate:
+    """A schema built once per session (per xdist worker), kept as the SQL that ``pg_dump``
+    writes for it, and copied into each test's schema in one round trip.
+
+    Creating the tracker's tables on PostgreSQL takes some 150 DDL statements, one round trip
+    each: half a second or more per test on a busy machine. The copy is checked once: restored
+    into a probe schema and dumped again, it must give the same SQL as the original, or the
+    session stops. Without ``pg_dump`` every test builds its own schema."""
+
+    MARK = "mou_tracker_template_schema"
+
+    def __init__(self, base: str, build: Callable[[str], None]) -> None:
+        from sqlalchemy import create_engine, text
+
+        self.base = base
+        name = f"tpl_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+        try:
+            build(self._url(name))
+            self.sql = self._dump(name).replace(name, self.MARK)
+            probe = f"tpl_{uuid.uuid4().hex[:12]}"
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{probe}"'))
+            try:
+                self.restore(self._url(probe))
+                again = self._dump(probe).replace(probe, self.MARK)
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{probe}" CASCADE'))
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            admin.dispose()
+        # the same lines (rows may come back in another physical order)
+        same = sorted(again.splitlines()) == sorted(self.sql.splitlines())
+        assert same, "a restored template schema differs from the original"
+
+    def _url(self, schema: str) -> str:
+        sep = "&" if "?" in self.base else "?"
+        return f"{self.base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+    def _dump(self, schema: str) -> str:
+        dump = subprocess.run(
+            [PG_DUMP or "pg_dump", "--schema", schema, "--inserts", _libpq_url(self.base)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        # psql meta-commands (\restrict with a random key) are not SQL; the schema itself
+        # exists already (the test's db_url made it)
+        return "\n".join(
+            line
+            for line in dump.splitlines()
+            if not line.startswith("\\")
+            and not line.startswith(f"CREATE SCHEMA {schema};")
+            and not line.startswith(f"ALTER SCHEMA {schema} OWNER")
+        )
+
+    def restore(self, url: str) -> None:
+        import psycopg
+
+        schema = _schema_of(url)
+        with psycopg.connect(_libpq_url(self.base)) as conn:  # commits on a clean exit
+            # bytes, no parameters: sent as it is, every statement in one round trip
+            conn.execute(self.sql.replace(self.MARK, schema).encode())
+
+
+PG_DUMP = shutil.which("pg_dump")
+
+
+def _pg_driver_base() -> str:
+    base = _pg_base()
+    assert base is not None
+    return "postgresql+psycopg://" + base.split("://", 1)[1]
+
+
+class _BuildPerTest:
+    """The fallback without ``pg_dump``: every test builds its own schema."""
+
+    def __init__(self, build: Callable[[str], None]) -> None:
+        self.build = build
+
+    def restore(self, url: str) -> None:
+        self.build(url)
+
+
+def _create_schema_at(url: str) -> None:
+    from mou_tracker.storage.engine import create_schema, make_engine
+
+    eng = make_engine(url)
+    try:
+        create_schema(eng)
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_empty_template() -> PgTemplate | _BuildPerTest:
+    """The tracker's tables as ``create_schema`` makes them, no rows but alembic's."""
+    if PG_DUMP is None:
+        return _BuildPerTest(_create_schema_at)
+    return PgTemplate(_pg_driver_base(), _create_schema_at)
+
+
+def sync_file(engine, path: Path = MINI, actor: str = "tester"):
     from mou_tracker.storage.engine import run_write
     from mou_tracker.storage.tomlio import read_document, sync_document
 
@@ -185,7 +311,7 @@ def sync_file(engine, path: Path = MINI, actor: str = "tester"):  # type: ignore
 
 
 @pytest.fixture
-def mini(engine):  # type: ignore[no-untyped-def]
+def mini(engine):
     """An engine on a database synced from tests/data/mini.toml."""
     sync_file(engine, MINI)
     return engine
@@ -327,15 +453,32 @@ def mini_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _sync_mini(cli: Cli, request: pytest.FixtureRequest) -> None:
     """Bring ``cli``'s fresh database to the state ``sync tests/data/mini.toml`` leaves: a copy
-    of the session's template on SQLite, the CLI's sync in-process on PostgreSQL."""
+    of the session's template (a file on SQLite, a schema on PostgreSQL)."""
     prefix = "sqlite:///"
     if cli.db.startswith(prefix):
         target = Path(cli.db[len(prefix) :])
         assert not target.exists(), "mini needs a fresh database"
         shutil.copyfile(request.getfixturevalue("mini_sqlite_template"), target)
         return
-    result = InProcessCli(cli.db, cli.home, cli.actor)("sync", str(MINI))
+    request.getfixturevalue("pg_mini_template").restore(cli.db)
+
+
+def _cli_sync_mini_at(url: str) -> None:
+    home = Path(tempfile.mkdtemp(prefix="mini-home-"))
+    try:
+        result = InProcessCli(url, home)("sync", str(MINI))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     assert result.code == 0, result.err
+
+
+@pytest.fixture(scope="session")
+def pg_mini_template() -> PgTemplate | _BuildPerTest:
+    """PostgreSQL's counterpart of :func:`mini_sqlite_template`: a schema synced from
+    tests/data/mini.toml by the CLI's own ``sync``, copied into each test's schema."""
+    if PG_DUMP is None:
+        return _BuildPerTest(_cli_sync_mini_at)
+    return PgTemplate(_pg_driver_base(), _cli_sync_mini_at)
 
 
 @pytest.fixture
@@ -360,7 +503,7 @@ def mini_cli_main(cli_main: InProcessCli, request: pytest.FixtureRequest) -> InP
 
 
 @pytest.fixture
-def mini_engine_for():  # type: ignore[no-untyped-def]
+def mini_engine_for():
     """Open an engine on a URL the test already has (disposed by the caller)."""
     from mou_tracker.storage.engine import make_engine
 

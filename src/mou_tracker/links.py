@@ -41,10 +41,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from html.parser import HTMLParser
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import SplitResult, quote, urljoin, urlsplit
 
 from mou_tracker import __version__
+
+if TYPE_CHECKING:  # the checker reads these; a run imports SQLModel only when it records
+    from sqlmodel import Session
 
 USER_AGENT = f"mou-tracker/{__version__} (link check of public evidence; +https://pypi.org/project/mou-tracker/)"
 MAX_BYTES = 5_000_000  # read at most this much of a page
@@ -199,30 +202,31 @@ def _arm(sock: socket.socket, deadline: _Deadline | None) -> None:
         sock.settimeout(deadline.left())
 
 
-class _DeadlineIO:
+class _DeadlineIO(socket.socket):
     """Every send and receive may wait only until the URL's deadline, so that many small reads
-    cannot add up to more than it. Mixed into a plain and a TLS socket class below."""
+    cannot add up to more than it. The TLS class below puts ``ssl.SSLSocket`` after it in the
+    method order, so there ``super()`` reaches the TLS methods."""
 
     deadline: _Deadline | None = None
 
     def recv(self, *args: Any, **kwargs: Any) -> bytes:
-        _arm(self, self.deadline)  # type: ignore[arg-type]
-        return super().recv(*args, **kwargs)  # type: ignore[misc]
+        _arm(self, self.deadline)
+        return super().recv(*args, **kwargs)
 
     def recv_into(self, *args: Any, **kwargs: Any) -> int:
-        _arm(self, self.deadline)  # type: ignore[arg-type]
-        return super().recv_into(*args, **kwargs)  # type: ignore[misc]
+        _arm(self, self.deadline)
+        return super().recv_into(*args, **kwargs)
 
     def send(self, *args: Any, **kwargs: Any) -> int:
-        _arm(self, self.deadline)  # type: ignore[arg-type]
-        return super().send(*args, **kwargs)  # type: ignore[misc]
+        _arm(self, self.deadline)
+        return super().send(*args, **kwargs)
 
     def sendall(self, *args: Any, **kwargs: Any) -> None:
-        _arm(self, self.deadline)  # type: ignore[arg-type]
-        super().sendall(*args, **kwargs)  # type: ignore[misc]
+        _arm(self, self.deadline)
+        super().sendall(*args, **kwargs)
 
 
-class _DeadlineSocket(_DeadlineIO, socket.socket):
+class _DeadlineSocket(_DeadlineIO):
     """A TCP socket bound by the URL's deadline."""
 
 
@@ -259,7 +263,7 @@ def _within(deadline: _Deadline, work: Callable[[], _T]) -> _T:
         raise TimeoutError(f"timed out after {deadline.seconds:g} s")
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 class _Hop:
@@ -609,7 +613,7 @@ class CheckReport:
 
 
 def record(
-    session: object, results: list[Fetch], *, memo_urls: dict[str, str], at: datetime
+    session: Session, results: list[Fetch], *, memo_urls: dict[str, str], at: datetime
 ) -> CheckReport:
     """Append one LinkCheck per result and work out what moved or changed since last time."""
     from sqlmodel import col, select
@@ -620,7 +624,7 @@ def record(
     previous: dict[str, LinkCheck] = {}
     first_ok: dict[str, str] = {}
     if urls:
-        for row in session.scalars(  # type: ignore[attr-defined]
+        for row in session.scalars(
             select(LinkCheck)
             .where(col(LinkCheck.url).in_(urls))
             .order_by(col(LinkCheck.url), col(LinkCheck.checked_at), col(LinkCheck.id))
@@ -642,7 +646,7 @@ def record(
             kept = r.text[:SNAPSHOT_CHARS]
             snapshot = zlib.compress(kept.encode("utf-8"), 9)
             chars = len(kept)
-        session.add(  # type: ignore[attr-defined]
+        session.add(
             LinkCheck(
                 url=r.url,
                 checked_at=at,
@@ -668,7 +672,7 @@ def record(
             changed.append(r.url)
         if r.url in url_to_memo and digest and r.url in first_ok and first_ok[r.url] != digest:
             memo_changed.append((url_to_memo[r.url], r.url))
-    session.flush()  # type: ignore[attr-defined]
+    session.flush()
     ok = sum(1 for r in results if r.state == "ok")
     return CheckReport(len(results), ok, broken, unreachable, moved, changed, memo_changed)
 
@@ -681,14 +685,14 @@ def read_snapshot(blob: bytes) -> str:
     return inflated.decode("utf-8", errors="replace")[:SNAPSHOT_CHARS]
 
 
-def latest_snapshot(session: object, url: str) -> tuple[datetime, str] | None:
+def latest_snapshot(session: Session, url: str) -> tuple[datetime, str] | None:
     """The newest stored text of ``url`` and when it was taken (None if none, or if the stored
     copy is damaged)."""
     from sqlmodel import col, select
 
     from mou_tracker.domain.models import LinkCheck
 
-    row = session.scalars(  # type: ignore[attr-defined]
+    row = session.scalars(
         select(LinkCheck)
         .where(col(LinkCheck.url) == url, col(LinkCheck.snapshot).is_not(None))
         .order_by(col(LinkCheck.checked_at).desc(), col(LinkCheck.id).desc())

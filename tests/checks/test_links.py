@@ -130,10 +130,10 @@ def _attach(engine, site):
     return urls
 
 
-def test_cli_records_states_and_flags_changes(mini_cli, mini_engine_for, site):
-    engine = mini_engine_for(mini_cli.db)
+def test_cli_records_states_and_flags_changes(mini_cli_main, mini_engine_for, site):
+    engine = mini_engine_for(mini_cli_main.db)
     _attach(engine, site)
-    first = mini_cli("check-links", "T-2", "--timeout", "2", "--allow-private-addresses")
+    first = mini_cli_main("check-links", "T-2", "--timeout", "2", "--allow-private-addresses")
     assert first.code == 0, first.err
     assert first.err.count("addresses are allowed") == 1
     assert (
@@ -141,7 +141,7 @@ def test_cli_records_states_and_flags_changes(mini_cli, mini_engine_for, site):
         and f"moved: {site}/moved -> {site}/ok" in first.out
     )
     assert "checked 5 URL(s)" in first.out  # four evidence URLs and the memorandum's text
-    second = mini_cli("check-links", "T-2", "--timeout", "2", "--allow-private-addresses")
+    second = mini_cli_main("check-links", "T-2", "--timeout", "2", "--allow-private-addresses")
     assert f"changed since the last check: {site}/changing" in second.out
     assert f"changed since the last check: {site}/ok" not in second.out
     with read(engine) as s:
@@ -149,7 +149,7 @@ def test_cli_records_states_and_flags_changes(mini_cli, mini_engine_for, site):
     assert by_title["ok"].label == "ok"
     assert by_title["gone"].label == "broken (HTTP 404)" and by_title["gone"].needs_attention
     assert by_title["moved"].moved and by_title["changing"].changed
-    shown = mini_cli("evidence", "show", "3", "--snapshot")
+    shown = mini_cli_main("evidence", "show", "3", "--snapshot")
     assert (
         "link health:   ok" in shown.out
         and "stored copy:" in shown.out
@@ -158,38 +158,38 @@ def test_cli_records_states_and_flags_changes(mini_cli, mini_engine_for, site):
     engine.dispose()
 
 
-def test_a_silent_edit_to_the_official_text_is_flagged_loudly(mini_cli, site):
-    dump = mini_cli("dump").out.replace('https://example.org/mou"', f'{site}/official"', 1)
-    path = mini_cli.home / "m.toml"
+def test_a_silent_edit_to_the_official_text_is_flagged_loudly(mini_cli_main, site):
+    dump = mini_cli_main("dump").out.replace('https://example.org/mou"', f'{site}/official"', 1)
+    path = mini_cli_main.home / "m.toml"
     path.write_text(dump, encoding="utf-8")
-    fresh = mini_cli.home / "fresh.db"
+    fresh = mini_cli_main.home / "fresh.db"
     other = ["--db", f"sqlite:///{fresh}"]
-    assert mini_cli(*other, "sync", str(path), db=False).code == 0
+    assert mini_cli_main(*other, "sync", str(path), db=False).code == 0
     allow = {"MOU_TRACKER_ALLOW_PRIVATE_URLS": "1"}
-    first = mini_cli(*other, "check-links", db=False, env=allow)
+    first = mini_cli_main(*other, "check-links", db=False, env=allow)
     assert "WARNING" not in first.out and "addresses are allowed" in first.err
-    second = mini_cli(*other, "check-links", db=False, env=allow)
+    second = mini_cli_main(*other, "check-links", db=False, env=allow)
     assert "WARNING: the official text of memorandum gov-acme-2025 has changed" in second.out
 
 
-def test_offline_runs_finish_quickly_with_everything_unreachable(mini_cli):
+def test_offline_runs_finish_quickly_with_everything_unreachable(mini_cli_main):
     # Nothing listens on this port: every URL is refused at once, as with no network at all.
     dead = f"http://127.0.0.1:{_closed_port()}"
-    dump = mini_cli("dump").out.replace("https://", f"{dead}/")
-    path = mini_cli.home / "offline.toml"
+    dump = mini_cli_main("dump").out.replace("https://", f"{dead}/")
+    path = mini_cli_main.home / "offline.toml"
     path.write_text(dump, encoding="utf-8")
-    other = ["--db", f"sqlite:///{mini_cli.home / 'offline.db'}"]
-    assert mini_cli(*other, "sync", str(path), db=False).code == 0
+    other = ["--db", f"sqlite:///{mini_cli_main.home / 'offline.db'}"]
+    assert mini_cli_main(*other, "sync", str(path), db=False).code == 0
     started = time.monotonic()
-    result = mini_cli(
+    result = mini_cli_main(
         *other, "check-links", "--timeout", "3", "--allow-private-addresses", db=False
     )
     assert time.monotonic() - started < 20
     assert result.code == 0 and " 0 ok" in result.out and "connection refused" in result.out
 
 
-def test_unknown_ref_is_refused(mini_cli):
-    result = mini_cli("check-links", "NOPE-1")
+def test_unknown_ref_is_refused(mini_cli_main):
+    result = mini_cli_main("check-links", "NOPE-1")
     assert result.code == 1 and "REF" in result.err
 
 
@@ -446,15 +446,15 @@ def test_at_most_five_redirects_are_followed(redirects):
     assert sorted(_Redirects.hits) == [f"/chain/{n}" for n in range(1, 7)]  # /chain/0 never asked
 
 
-def test_without_the_opt_in_check_links_never_connects_to_a_local_address(mini_cli, listener):
+def test_without_the_opt_in_check_links_never_connects_to_a_local_address(mini_cli_main, listener):
     local = f"http://127.0.0.1:{listener.port}"
-    dump = mini_cli("dump").out.replace("https://", f"{local}/")
-    path = mini_cli.home / "local.toml"
+    dump = mini_cli_main("dump").out.replace("https://", f"{local}/")
+    path = mini_cli_main.home / "local.toml"
     path.write_text(dump, encoding="utf-8")
-    other = ["--db", f"sqlite:///{mini_cli.home / 'local.db'}"]
-    assert mini_cli(*other, "sync", str(path), db=False).code == 0
+    other = ["--db", f"sqlite:///{mini_cli_main.home / 'local.db'}"]
+    assert mini_cli_main(*other, "sync", str(path), db=False).code == 0
     off = {"MOU_TRACKER_ALLOW_PRIVATE_URLS": ""}
-    result = mini_cli(*other, "check-links", "--timeout", "3", db=False, env=off)
+    result = mini_cli_main(*other, "check-links", "--timeout", "3", db=False, env=off)
     assert result.code == 0, result.err
     assert "allowed" not in result.err
     assert f"unreachable (non-public address refused: 127.0.0.1): {local}/" in result.out
@@ -463,8 +463,8 @@ def test_without_the_opt_in_check_links_never_connects_to_a_local_address(mini_c
     assert listener.connections == 0
 
 
-def test_a_bad_opt_in_value_is_one_line_of_error(mini_cli):
-    result = mini_cli("check-links", env={"MOU_TRACKER_ALLOW_PRIVATE_URLS": "maybe"})
+def test_a_bad_opt_in_value_is_one_line_of_error(mini_cli_main):
+    result = mini_cli_main("check-links", env={"MOU_TRACKER_ALLOW_PRIVATE_URLS": "maybe"})
     assert result.code == 1
     assert result.err.strip() == (
         "mou-tracker: error: MOU_TRACKER_ALLOW_PRIVATE_URLS: expected 1 or 0, not 'maybe'"
@@ -613,12 +613,12 @@ def test_a_snapshot_bomb_is_inflated_only_to_the_cap(zlib_bomb):
     assert links.read_snapshot(zlib.compress(b"ordinary text")) == "ordinary text"
 
 
-def test_evidence_show_reads_a_planted_bomb_at_the_cap(mini_cli, mini_engine_for, zlib_bomb):
+def test_evidence_show_reads_a_planted_bomb_at_the_cap(mini_cli_main, mini_engine_for, zlib_bomb):
     from datetime import UTC, datetime
 
     from mou_tracker.domain.models import LinkCheck
 
-    engine = mini_engine_for(mini_cli.db)
+    engine = mini_engine_for(mini_cli_main.db)
     url = "https://news.example.org/pilot"
     at = datetime(2026, 3, 1, tzinfo=UTC)
     run_write(
@@ -631,19 +631,19 @@ def test_evidence_show_reads_a_planted_bomb_at_the_cap(mini_cli, mini_engine_for
         evidence_id = next(e.id for e in commitment_detail(s, "T-1").evidence if e.url == url)
         assert len(links.latest_snapshot(s, url)[1]) == links.SNAPSHOT_CHARS
     engine.dispose()
-    shown = mini_cli("evidence", "show", str(evidence_id))
+    shown = mini_cli_main("evidence", "show", str(evidence_id))
     assert shown.code == 0, shown.err
     assert f"stored copy:   {links.SNAPSHOT_CHARS:,} characters" in shown.out
 
 
 def test_final_urls_stored_by_older_versions_are_published_only_if_public(
-    mini_cli, mini_engine_for, tmp_path
+    mini_cli_main, mini_engine_for, tmp_path
 ):
     from datetime import UTC, datetime
 
     from mou_tracker.domain.models import LinkCheck
 
-    engine = mini_engine_for(mini_cli.db)
+    engine = mini_engine_for(mini_cli_main.db)
     at = datetime(2026, 3, 1, tzinfo=UTC)
     moves = {
         "https://news.example.org/pilot": "http://127.0.0.1:18082/secret",
@@ -660,7 +660,7 @@ def test_final_urls_stored_by_older_versions_are_published_only_if_public(
         )
     engine.dispose()
     out = tmp_path / "exports"
-    result = mini_cli("export", "--out", str(out))
+    result = mini_cli_main("export", "--out", str(out))
     assert result.code == 0, result.err
     data = json.loads((out / "data/tracker.json").read_text("utf-8"))
     finals = {

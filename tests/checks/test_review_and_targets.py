@@ -36,15 +36,19 @@ def test_bad_cadences_are_refused(bad):
         cadence(bad)
 
 
-def test_review_is_history_without_a_status_change(mini_cli):
-    result = mini_cli("review", "T-2", "--note", "Looked; nothing new", "--on", "31 Jan 2026")
+def test_review_is_history_without_a_status_change(mini_cli_main):
+    result = mini_cli_main("review", "T-2", "--note", "Looked; nothing new", "--on", "31 Jan 2026")
     assert result.code == 0 and "review date: 2026-01-31" in result.err
-    row = json.loads(mini_cli("list", "--format", "json", "--search", "Explore").out)[0]
+    row = json.loads(mini_cli_main("list", "--format", "json", "--search", "Explore").out)[0]
     assert (row["status"], row["next_review"]) == ("not_assessed", "2026-04-30")
-    assert "reviewed, status stays not_assessed" in mini_cli("history", "T-2").out
-    overdue = {r["ref"] for r in json.loads(mini_cli("list", "--overdue", "--format", "json").out)}
+    assert "reviewed, status stays not_assessed" in mini_cli_main("history", "T-2").out
+    overdue = {
+        r["ref"] for r in json.loads(mini_cli_main("list", "--overdue", "--format", "json").out)
+    }
     assert "T-1" in overdue  # last reviewed 2025-06-01, due 2025-09-01
-    stale = {r["ref"]: r["stale"] for r in json.loads(mini_cli("list", "--format", "json").out)}
+    stale = {
+        r["ref"]: r["stale"] for r in json.loads(mini_cli_main("list", "--format", "json").out)
+    }
     assert stale == {"T-0": False, "T-1": True, "T-2": True}
 
 
@@ -98,9 +102,9 @@ def test_targets_keep_their_history(mini):
     ]
 
 
-def test_target_cli_and_dump_round_trip(mini_cli, tmp_path):
+def test_target_cli_and_dump_round_trip(mini_cli_main, tmp_path):
     assert (
-        mini_cli(
+        mini_cli_main(
             "evidence",
             "add",
             "T-1",
@@ -112,8 +116,8 @@ def test_target_cli_and_dump_round_trip(mini_cli, tmp_path):
         ).code
         == 0
     )
-    assert mini_cli("target", "T-1", "30 June 2026", "--reason", "Plan").code == 0
-    moved = mini_cli(
+    assert mini_cli_main("target", "T-1", "30 June 2026", "--reason", "Plan").code == 0
+    moved = mini_cli_main(
         "target",
         "T-1",
         "2026-12-31",
@@ -123,15 +127,15 @@ def test_target_cli_and_dump_round_trip(mini_cli, tmp_path):
         "https://news.example.org/late",
     )
     assert moved.code == 0 and "re-baselined 2026-06-30 -> 2026-12-31" in moved.out
-    shown = mini_cli("show", "T-1").out
+    shown = mini_cli_main("show", "T-1").out
     assert "target:      2026-12-31 (original 2026-06-30; re-baselined 1 time(s))" in shown
-    dump = mini_cli("dump").out
+    dump = mini_cli_main("dump").out
     assert "target = 2026-06-30" in dump and "[[commitment.retarget]]" in dump
     path = tmp_path / "d.toml"
     path.write_text(dump, encoding="utf-8")
     other = ["--db", f"sqlite:///{tmp_path / 'r.db'}"]
-    assert mini_cli(*other, "sync", str(path), db=False).code == 0
-    assert mini_cli(*other, "dump", db=False).out == dump
+    assert mini_cli_main(*other, "sync", str(path), db=False).code == 0
+    assert mini_cli_main(*other, "dump", db=False).out == dump
 
 
 def test_a_status_change_counts_as_a_review(mini):

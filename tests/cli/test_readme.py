@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 
 import pytest
 from tests.conftest import ROOT, SHIPPED
@@ -21,7 +22,9 @@ def test_the_two_set_up_commands_are_there_and_ci_runs_the_test_one():
     run = [
         c for c in commands if c.startswith("python3 -m venv .venv") and c.endswith("mou-tracker")
     ]
-    test = [c for c in commands if c.startswith("python3 -m venv .venv") and c.endswith("pytest")]
+    test = [
+        c for c in commands if c.startswith("python3 -m venv .venv") and " && .venv/bin/pytest" in c
+    ]
     assert len(run) == 1 and len(test) == 1
     assert "pip install -q ." in run[0] and "'.[test]'" in test[0]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
@@ -30,6 +33,23 @@ def test_the_two_set_up_commands_are_there_and_ci_runs_the_test_one():
     assert re.search(pattern.group(1), test[0])
     first = next(line for line in README.splitlines() if re.search(pattern.group(1), line))
     assert first == test[0]  # CI takes the first match: it must be this one
+
+
+def test_the_test_command_runs_workers_that_the_test_extra_installs():
+    """`pytest -n` is pytest-xdist's option: a clone without it would stop at a usage error."""
+    (command,) = [
+        line
+        for line in README.splitlines()
+        if line.startswith("python3 -m venv .venv && ") and " && .venv/bin/pytest" in line
+    ]
+    options = shlex.split(command.split(" && .venv/bin/pytest", 1)[1])
+    assert options[:2] == ["-n", "auto"], options
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extra = [
+        re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower()
+        for spec in project["optional-dependencies"]["test"]
+    ]
+    assert "pytest-xdist" in extra and "pytest-cov" in extra
 
 
 def _examples() -> list[list[str]]:

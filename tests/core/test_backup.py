@@ -367,9 +367,9 @@ def test_a_sync_that_changes_nothing_records_no_run(mini):
     assert "[[sync_run]]" not in _dump(mini)  # the run that filled the database is not dumped
 
 
-def test_info_names_who_ran_the_last_sync(cli):
-    assert cli("sync", str(MINI)).code == 0
-    result = cli("info")
+def test_info_names_who_ran_the_last_sync(cli_main):
+    assert cli_main("sync", str(MINI)).code == 0
+    result = cli_main("info")
     assert result.code == 0, result.err
     line = next(x for x in result.out.splitlines() if x.startswith("syncs:"))
     assert (

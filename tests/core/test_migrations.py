@@ -32,13 +32,13 @@ def test_models_and_migrations_agree(db_url):
     from alembic.migration import MigrationContext
 
     import mou_tracker.domain.models  # noqa: F401
+    from mou_tracker.storage.search_index import outside_models
 
     engine = make_engine(db_url)
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
-        )
+        opts = {"compare_type": True, "include_name": outside_models}  # no model: the index
+        diff = compare_metadata(MigrationContext.configure(conn, opts=opts), SQLModel.metadata)
     engine.dispose()
     assert diff == []
 
@@ -105,15 +105,15 @@ def _unversioned_sqlite(path: Path) -> str:
     return url
 
 
-def test_cli_upgrades_an_old_sqlite_database_after_a_backup(cli, tmp_path):
+def test_cli_upgrades_an_old_sqlite_database_after_a_backup(cli_main, tmp_path):
     url = _unversioned_sqlite(tmp_path / "old.db")
-    result = cli("--db", url, "list", db=False)
+    result = cli_main("--db", url, "list", db=False)
     assert result.code == 0, result.err
     assert "upgraded the database schema" in result.err and "backup at" in result.err
     backups = list(tmp_path.glob("old.db.backup-0001-*"))
     assert len(backups) == 1 and backups[0].stat().st_size > 0
     assert "T-2" in result.out
-    again = cli("--db", url, "list", db=False)
+    again = cli_main("--db", url, "list", db=False)
     assert "upgraded" not in again.err
 
 
@@ -135,24 +135,24 @@ def test_a_migration_killed_during_its_backup_leaves_no_false_backup(cli, tmp_pa
         assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
-def test_migrate_refuses_a_schema_newer_than_it_knows(cli, tmp_path):
+def test_migrate_refuses_a_schema_newer_than_it_knows(cli_main, tmp_path):
     url = _unversioned_sqlite(tmp_path / "new.db")
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
         conn.execute(text("INSERT INTO alembic_version VALUES ('0099')"))
     engine.dispose()
-    result = cli("--db", url, "migrate", db=False)
+    result = cli_main("--db", url, "migrate", db=False)
     assert result.code == 1 and len(result.err.strip().splitlines()) == 1, result.err
     assert "newer than this mou-tracker knows" in result.err and "unexpected" not in result.err
     assert list(tmp_path.glob("new.db.backup-*")) == []  # refused before any backup
 
 
-def test_a_dump_file_is_private_to_its_owner(mini_cli):
+def test_a_dump_file_is_private_to_its_owner(mini_cli_main):
     import stat
 
-    target = mini_cli.home / "backup.toml"
-    result = mini_cli("dump", str(target))
+    target = mini_cli_main.home / "backup.toml"
+    result = mini_cli_main("dump", str(target))
     assert result.code == 0, result.err
     assert stat.S_IMODE(target.stat().st_mode) == 0o600  # it holds the internal notes
 

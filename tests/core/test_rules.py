@@ -376,15 +376,15 @@ def test_timestamps_outside_the_range_are_refused_not_overflowed():
         aware_utc("9999-12-31T23:59:59-05:00", "at")
 
 
-def test_review_on_a_date_past_the_range_is_a_one_line_error(mini_cli):
+def test_review_on_a_date_past_the_range_is_a_one_line_error(mini_cli_main):
     """`review --on 9999-12-31` ended in "unexpected ValueError: year 10000 is out of range"."""
-    before = mini_cli("dump").out
-    result = mini_cli("review", "T-1", "--on", "9999-12-31", "--note", "x")
+    before = mini_cli_main("dump").out
+    result = mini_cli_main("review", "T-1", "--on", "9999-12-31", "--note", "x")
     assert result.code == 1
     assert result.err.strip() == (
         "mou-tracker: error: --on: 9999-12-31 is outside the years 1900-2200"
     )
-    assert mini_cli("dump").out == before
+    assert mini_cli_main("dump").out == before
 
 
 def test_naive_timestamps_are_refused(mini):

@@ -469,19 +469,21 @@ def test_a_future_publication_date_is_refused_by_sync_as_by_every_other_way_in(m
     assert _sync_text(mini, text).added["evidence"] == 1
 
 
-def test_a_refused_future_sync_writes_nothing_and_the_commitment_stays_usable(mini_cli, tmp_path):
+def test_a_refused_future_sync_writes_nothing_and_the_commitment_stays_usable(
+    mini_cli_main, tmp_path
+):
     """The audit's D2: a history entry dated 2100 used to freeze the commitment for good."""
-    before = mini_cli("dump")
+    before = mini_cli_main("dump")
     future = tmp_path / "future.toml"
     future.write_text(
         MINI_TEXT.replace("at = 2025-03-05T17:00:00Z", "at = 2100-03-05T17:00:00Z"),
         encoding="utf-8",
     )
-    result = mini_cli("sync", str(future))
+    result = mini_cli_main("sync", str(future))
     assert result.code == 1 and len(result.err.strip().splitlines()) == 1
     assert "future.toml:" in result.err and "in the future" in result.err
-    assert mini_cli("dump").out == before.out
-    status = mini_cli(
+    assert mini_cli_main("dump").out == before.out
+    status = mini_cli_main(
         "status", "T-1", "stalled", "--reason", "x", "--evidence", "https://news.example.org/pilot"
     )
     assert status.code == 0, status.err

@@ -499,9 +499,9 @@ def test_refs_that_differ_only_in_case_are_refused(engine, tmp_path):
 # --- the CLI -------------------------------------------------------------------------------------
 
 
-def test_cli_export_echoes_the_date_and_refuses_bad_input(mini_cli):
-    out = mini_cli.home / "reports"
-    ok = mini_cli("export", "--out", str(out), "--format", "md,json", "--since", "1 Feb 2026")
+def test_cli_export_echoes_the_date_and_refuses_bad_input(mini_cli_main):
+    out = mini_cli_main.home / "reports"
+    ok = mini_cli_main("export", "--out", str(out), "--format", "md,json", "--since", "1 Feb 2026")
     assert ok.code == 0, ok.err
     assert "since: 2026-02-01 (read from '1 Feb 2026')" in ok.err
     assert (out / "changes-since-2026-02-01.md").is_file() and not (out / "html").exists()
@@ -512,7 +512,7 @@ def test_cli_export_echoes_the_date_and_refuses_bad_input(mini_cli):
         (["--since", "03/04/2026"], "--since"),
     ):
         before = _tree(out)
-        bad = mini_cli("export", "--out", str(out), *args)
+        bad = mini_cli_main("export", "--out", str(out), *args)
         assert bad.code == 1, (args, bad.err)
         assert field in bad.err and len(bad.err.strip().splitlines()) == 1
         assert "Traceback" not in bad.err

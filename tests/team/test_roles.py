@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from tests.conftest import MINI, Cli, _pg_base
+from tests.conftest import MINI, InProcessCli, _pg_base
 
 pytestmark = pytest.mark.skipif(
     _pg_base() is None,
@@ -44,13 +44,14 @@ class Team:
         sep = "&" if "?" in rendered else "?"
         return f"{rendered}{sep}options={quote(f'-csearch_path={self.schema}')}"
 
-    def cli(self, who: str | None = None) -> Cli:
+    def cli(self, who: str | None = None) -> InProcessCli:
         """The CLI as the superuser (``None``) or as one of the login roles, claiming to be
-        that role (``MOU_TRACKER_USER``)."""
+        that role (``MOU_TRACKER_USER``). In-process: who is connected is the URL's login role,
+        not the process, and a child interpreter per call made this file minutes long."""
         if who is None:
-            return Cli(self.url(), self.home)
+            return InProcessCli(self.url(), self.home)
         login = self.logins[who]
-        return Cli(self.url(login), self.home, actor=login)
+        return InProcessCli(self.url(login), self.home, actor=login)
 
     def sql(self, statement: str, who: str | None = None, **params: object) -> list:
         engine = create_engine(self.url(self.logins[who] if who else None))

@@ -86,6 +86,7 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
         Owner,
         Party,
     )
+    from mou_tracker.storage import search_index
 
     assert engine.dialect.name == "sqlite", "the bulk builder writes SQLite's storage formats"
     rng = random.Random(seed)
@@ -313,6 +314,9 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
         ]
         for name, _ in indexes:  # building them after the load is several times faster
             conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        # The search index too: filled once after the load, then its triggers come back.
+        for sql in search_index.sqlite_drop_triggers():
+            conn.exec_driver_sql(sql)
         for model, rows in (
             (Commitment, commitments),
             (Owner, owners),
@@ -332,6 +336,8 @@ def build_bulk(engine: Engine, n: int, *, seed: int = 7, memo_slug: str = "bulk-
             for start in range(0, len(rows), 50_000):
                 conn.exec_driver_sql(str(compiled), rows[start : start + 50_000])
         for _, sql in indexes:
+            conn.exec_driver_sql(sql)
+        for sql in search_index.sqlite_fill() + search_index.sqlite_triggers():
             conn.exec_driver_sql(sql)
 
 

@@ -27,7 +27,7 @@ class RecordingApp(TrackerApp):
         severity: Any = "information",
         timeout: float | None = None,
         markup: bool = True,
-    ) -> None:  # type: ignore[override]
+    ) -> None:
         self.notices.append((severity, title, message, markup))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 

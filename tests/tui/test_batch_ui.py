@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import io
 
+from tests.tui.conftest import TODAY
 from tests.tui.helpers import plain, settle, showing, type_text
 from tests.tui.test_forms import detail, open_on
 
@@ -85,7 +86,9 @@ async def test_a_batch_with_a_stale_commitment_stores_none_then_saves_on_top(shi
         # someone else reviews the second one first
         run_write(
             shipped,
-            lambda s: service.record_review(s, marked[1], actor="bob", note="bob looked"),
+            lambda s: service.record_review(
+                s, marked[1], actor="bob", note="bob looked", reviewed_on=TODAY
+            ),
         )
         await pilot.press("n")
         await pilot.pause()
@@ -106,7 +109,9 @@ async def test_a_batch_with_a_stale_commitment_stores_none_then_saves_on_top(shi
         # bob reviews the first one after it was marked: the batch must not go on top blindly
         run_write(
             shipped,
-            lambda s: service.record_review(s, marked[0], actor="bob", note="bob again"),
+            lambda s: service.record_review(
+                s, marked[0], actor="bob", note="bob again", reviewed_on=TODAY
+            ),
         )
         counts = {ref: len(detail(shipped, ref).history) for ref in marked}
         await type_text(pilot, "Team review")

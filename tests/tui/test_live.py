@@ -10,7 +10,7 @@ from tests.tui.helpers import plain, settle, table_lines, type_text
 from textual.widgets import Input
 
 from mou_tracker.domain import service
-from mou_tracker.domain.queries import status_counts
+from mou_tracker.domain.queries import headline_status_counts
 from mou_tracker.storage.engine import read, run_write
 from mou_tracker.tui import data
 
@@ -66,7 +66,7 @@ async def test_writes_by_the_cli_and_another_ui_appear_without_a_restart(shipped
         assert "in progress" in row
         assert "Wider rollout" in [e.title for e in app.main.pane.evidence]
         with read(shipped) as s:
-            in_progress = status_counts(s)["in_progress"]
+            in_progress = headline_status_counts(s)["in_progress"]
         assert f"in progress {in_progress}" in plain(app.main.query_one("#summary"))
         assert "The tracker changed elsewhere" in app.notices_text()
         # another UI (same domain calls, another connection) adds a note

@@ -11,7 +11,7 @@ from mou_tracker.domain.queries import (
     ListFilter,
     commitment_detail,
     count_commitments,
-    status_counts,
+    headline_status_counts,
 )
 from mou_tracker.storage.engine import read, run_write
 from mou_tracker.tui.widgets.summary import MemoHeader, SummaryStrip
@@ -28,7 +28,7 @@ async def test_first_screen_shows_the_tracker_at_a_glance(shipped, make_app):
         assert "Memorandum of Understanding between UK and OpenAI" in memo
         assert "Legal status: Voluntary and not legally binding" in memo
         with read(shipped) as s:
-            counts = status_counts(s)
+            counts = headline_status_counts(s)  # as the exports count
             overdue = count_commitments(s, ListFilter(overdue_on=TODAY))
         strip = plain(screen.query_one(SummaryStrip))
         assert f"stalled {counts['stalled']}" in strip

@@ -15,8 +15,8 @@ def on(ref: str, *keys: str, then=None):  # type: ignore[no-untyped-def]
         await settle(pilot)
         pilot.app.main.go_to(ref)
         await settle(pilot)
-        if keys:
-            await pilot.press(*keys)
+        for key in keys:  # one at a time: a key may open a screen the next key is meant for
+            await pilot.press(key)
             await settle(pilot)
         if then is not None:
             then(pilot.app)

@@ -1,7 +1,17 @@
-"""``mou-tracker``: argument parsing and dispatch.
+"""``mou-tracker``: parse the command line, run the one command asked for, and turn anything
+that reaches the top into one line on stderr and an exit code.
 
-Only the standard library is imported here, so ``mou-tracker --help`` and ``--version`` never
-load SQLModel or Textual. Each command imports what it needs when it runs.
+The commands live in one module per audience, and only the module of the command being run is
+imported:
+
+- ``reading``: info, list, show, history, verify;
+- ``editing``: status, review, target, commitment correct, note add;
+- ``evidence``: evidence add|import|list|show|edit, check-links;
+- ``data``: init, sync, dump, export;
+- ``admin``: migrate, roles, users;
+- ``terminal``: ui (the only one that loads Textual).
+
+The arguments are in ``parser``; what the commands share is in ``common``.
 """
 
 from __future__ import annotations
@@ -9,397 +19,77 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import import_module
 
-from mou_tracker import __version__
+from mou_tracker.cli.parser import COMMANDS, build_parser, command_in
 
-COMMANDS = (
-    "info",
-    "init",
-    "sync",
-    "dump",
-    "list",
-    "show",
-    "history",
-    "verify",
-    "status",
-    "review",
-    "evidence",
-    "commitment",
-    "note",
-    "export",
-    "target",
-    "check-links",
-    "migrate",
-    "roles",
-    "users",
-    "ui",
-)
-STATUSES = (
-    "not_assessed",
-    "not_started",
-    "in_progress",
-    "partially_met",
-    "met",
-    "stalled",
-    "not_met",
-)
+__all__ = ["COMMANDS", "HANDLERS", "build_parser", "command_in", "dispatch", "main"]
+
+# command -> (module in mou_tracker.cli, function)
+HANDLERS = {
+    "info": ("reading", "cmd_info"),
+    "list": ("reading", "cmd_list"),
+    "show": ("reading", "cmd_show"),
+    "history": ("reading", "cmd_history"),
+    "verify": ("reading", "cmd_verify"),
+    "status": ("editing", "cmd_status"),
+    "review": ("editing", "cmd_review"),
+    "target": ("editing", "cmd_target"),
+    "commitment": ("editing", "cmd_commitment"),
+    "note": ("editing", "cmd_note"),
+    "evidence": ("evidence", "cmd_evidence"),
+    "check-links": ("evidence", "cmd_check_links"),
+    "init": ("data", "cmd_init"),
+    "sync": ("data", "cmd_sync"),
+    "dump": ("data", "cmd_dump"),
+    "export": ("data", "cmd_export"),
+    "migrate": ("admin", "cmd_migrate"),
+    "roles": ("admin", "cmd_roles"),
+    "users": ("admin", "cmd_users"),
+    "ui": ("terminal", "cmd_ui"),
+}
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line usage errors (exit 2), as DESIGN.md asks."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: usage error: {message} (see {self.prog} --help)\n")
-
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole command line, or (``only``) the top level and that one command: each
-    subcommand's parser costs time to build, and ``--help`` must stay quick."""
-    parser = _Parser(
-        prog="mou-tracker",
-        description=(
-            "Track the commitments of non-binding memoranda (ships the UK DSIT-OpenAI MoU of "
-            "21 July 2025): statuses with reasons and evidence, append-only history, exports. "
-            "With no command, opens the terminal UI."
-        ),
+def handler_for(command: str) -> Callable[[argparse.Namespace], int]:
+    module, name = HANDLERS[command]
+    found: Callable[[argparse.Namespace], int] = getattr(
+        import_module(f"mou_tracker.cli.{module}"), name
     )
-    parser.add_argument("--version", action="version", version=f"mou-tracker {__version__}")
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        help="database URL or SQLite file (env MOU_TRACKER_DB; default: a SQLite file in your "
-        "user data directory, seeded from the shipped commitments.toml)",
-    )
-    parser.add_argument(
-        "--as",
-        dest="actor",
-        metavar="NAME",
-        help="who is making the change (env MOU_TRACKER_USER; default: your login name)",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    add = _command_adder(sub, only)
-
-    add("info", help="where the database is, which file seeded it, what it holds")
-    p = add("init", help="create the database schema and seed it from the shipped file")
-    p.add_argument("--empty", action="store_true", help="create the schema only; do not seed")
-
-    p = add("sync", help="load commitments.toml into the database (idempotent)")
-    p.add_argument("file", nargs="?", metavar="FILE", help="default: the shipped commitments.toml")
-    p.add_argument(
-        "--strict", action="store_true", help="refuse (exit 1, nothing saved) if anything conflicts"
-    )
-    p.add_argument(
-        "--dry-run", action="store_true", help="print what the sync would do; change nothing"
-    )
-    p = add("dump", help="write the whole database as TOML (stdout, or FILE)")
-    p.add_argument("file", nargs="?", metavar="FILE")
-
-    p = add("list", help="list commitments")
-    p.add_argument(
-        "--status",
-        action="append",
-        default=[],
-        metavar="S",
-        help="filter; repeat or comma-separate",
-    )
-    p.add_argument("--owner", metavar="CODE", help="filter by owner party code (e.g. DSIT)")
-    p.add_argument("--theme", metavar="T", help="filter by theme")
-    p.add_argument(
-        "--strength", action="append", default=[], metavar="S", help="filter by strength"
-    )
-    p.add_argument("--memorandum", metavar="SLUG", help="filter by memorandum")
-    p.add_argument(
-        "--overdue", action="store_true", help="only commitments whose review is overdue"
-    )
-    p.add_argument(
-        "--search", metavar="TEXT", help="text in ref, title, summary, owners or evidence titles"
-    )
-    p.add_argument(
-        "--sort",
-        default="position",
-        metavar="KEY",
-        help="position (default), ref, title, status, strength, theme, next_review, updated",
-    )
-    p.add_argument("--limit", type=_positive_int, metavar="N")
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
-
-    p = add("show", help="everything about one commitment")
-    p.add_argument("ref", metavar="REF")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p = add("history", help="the status history of one commitment")
-    p.add_argument("ref", metavar="REF")
-    add(
-        "verify",
-        help="check every history's hash chain: report entries changed, removed or added "
-        "outside the tracker (exit 1 if any)",
-    )
-
-    p = add(
-        "status",
-        help="change a commitment's status (reason required; evidence unless not_assessed/not_started)",
-    )
-    p.add_argument("ref", metavar="REF")
-    p.add_argument("new_status", metavar="NEW_STATUS", help=", ".join(STATUSES))
-    p.add_argument("--reason", required=True, metavar="TEXT")
-    p.add_argument(
-        "--evidence",
-        action="append",
-        default=[],
-        metavar="URL_OR_ID",
-        help="cited evidence (repeatable)",
-    )
-    p.add_argument(
-        "--expect-version",
-        type=_positive_int,
-        metavar="N",
-        help="refuse if the commitment is no longer at version N",
-    )
-
-    p = add("review", help="record a review that leaves the status unchanged")
-    p.add_argument("ref", metavar="REF")
-    p.add_argument("--note", required=True, metavar="TEXT")
-    p.add_argument("--on", metavar="DATE", help="review date (default today)")
-
-    ev = add("evidence", help="add, import, list, show or correct evidence").add_subparsers(
-        dest="evidence_command", metavar="ACTION", parser_class=_Parser, required=True
-    )
-    p = ev.add_parser("add", help="add one evidence link to a commitment")
-    p.add_argument("ref", metavar="REF")
-    p.add_argument("url", metavar="URL")
-    _evidence_fields(p, required_title=True)
-    p = ev.add_parser("import", help="add many evidence links from a CSV file (all or nothing)")
-    p.add_argument("file", metavar="FILE.csv")
-    p = ev.add_parser("list", help="evidence of one commitment")
-    p.add_argument("ref", metavar="REF")
-    p = ev.add_parser(
-        "show", help="one evidence record with its corrections, link health and stored copy"
-    )
-    p.add_argument("id", metavar="ID")
-    p.add_argument("--snapshot", action="store_true", help="print the stored text of the page")
-    p = ev.add_parser("edit", help="correct an evidence record (the old values are kept)")
-    p.add_argument("id", metavar="ID")
-    p.add_argument("--url", metavar="URL")
-    _evidence_fields(p, required_title=False)
-    p.add_argument("--reason", required=True, metavar="TEXT")
-    p.add_argument("--expect-version", type=_positive_int, metavar="N")
-
-    com = add(
-        "commitment", help="correct how a commitment is recorded (publicly logged)"
-    ).add_subparsers(
-        dest="commitment_command", metavar="ACTION", parser_class=_Parser, required=True
-    )
-    p = com.add_parser(
-        "correct",
-        help="correct a commitment's wording, summary, strength, owners, origin, text basis, "
-        "section, source or theme (reason required; old and new values go in its public "
-        "corrections log)",
-    )
-    p.add_argument("ref", metavar="REF")
-    p.add_argument("--title", metavar="T")
-    p.add_argument("--summary", metavar="TEXT")
-    p.add_argument("--strength", metavar="S", help="vision, may, explore, intend, will")
-    p.add_argument("--origin", metavar="O", help="clause, press_release")
-    p.add_argument(
-        "--text-basis", dest="text_basis", metavar="B", help="verified, excerpt_only, reconstructed"
-    )
-    p.add_argument("--section", metavar="S")
-    p.add_argument("--source-url", dest="source_url", metavar="URL")
-    p.add_argument("--theme", metavar="T")
-    p.add_argument(
-        "--owners",
-        metavar="LIST",
-        help='the whole new list of owners with roles, e.g. "DSIT:lead,OPENAI:support"',
-    )
-    p.add_argument("--reason", required=True, metavar="TEXT")
-    p.add_argument("--expect-version", type=_positive_int, metavar="N")
-
-    notes = add("note", help="add a note to a commitment").add_subparsers(
-        dest="note_command", metavar="ACTION", parser_class=_Parser, required=True
-    )
-    p = notes.add_parser("add", help="add a Markdown note (public unless --internal)")
-    p.add_argument("ref", metavar="REF")
-    p.add_argument("text", metavar="TEXT")
-    p.add_argument("--internal", action="store_true", help="never exported")
-
-    p = add("export", help="write Markdown, HTML, JSON and CSV reports")
-    p.add_argument("--out", default="exports", metavar="DIR")
-    p.add_argument(
-        "--format",
-        default="md,html,json,csv",
-        metavar="LIST",
-        help="comma-separated: md,html,json,csv",
-    )
-    p.add_argument("--since", metavar="DATE", help="digest of changes since DATE")
-    p.add_argument(
-        "--as-of",
-        metavar="DATE",
-        help="report date: overdue reviews and stale evidence are judged on it (default today)",
-    )
-
-    p = add("target", help="set or re-baseline a commitment's target date (history kept)")
-    p.add_argument("ref", metavar="REF")
-    p.add_argument("date", metavar="DATE")
-    p.add_argument("--reason", required=True, metavar="TEXT")
-    p.add_argument(
-        "--evidence",
-        action="append",
-        default=[],
-        metavar="URL_OR_ID",
-        help="required when re-baselining",
-    )
-    p.add_argument("--expect-version", type=_positive_int, metavar="N")
-
-    p = add(
-        "check-links",
-        help="fetch every evidence URL and official text; record broken, moved and changed pages",
-    )
-    p.add_argument("refs", nargs="*", metavar="REF", help="only these commitments (default: all)")
-    p.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=10.0,
-        metavar="S",
-        help="seconds per URL, for everything: connecting, every redirect and the whole page "
-        "(default 10)",
-    )
-    p.add_argument(
-        "--concurrency",
-        type=_positive_int,
-        default=8,
-        metavar="N",
-        help="requests at once (default 8)",
-    )
-    p.add_argument(
-        "--allow-private-addresses",
-        action="store_true",
-        help="also fetch loopback, private and link-local addresses (for tests against local "
-        "servers; never on a server; or MOU_TRACKER_ALLOW_PRIVATE_URLS=1)",
-    )
-
-    add("migrate", help="upgrade the database schema (SQLite: after a backup copy)")
-    rl = add(
-        "roles",
-        help="PostgreSQL: set up the tracker's group roles and grants, and who is in them",
-    ).add_subparsers(dest="roles_command", metavar="ACTION", parser_class=_Parser, required=True)
-    rl.add_parser(
-        "setup",
-        help="create mou_viewer, mou_staff, mou_manager, mou_admin and grant them on this "
-        "schema (idempotent)",
-    )
-    for action, words in (("grant", "put LOGIN in GROUP"), ("revoke", "take LOGIN out of GROUP")):
-        p = rl.add_parser(action, help=words)
-        p.add_argument("login", metavar="LOGIN", help="a database login role")
-        p.add_argument("group", metavar="GROUP", help="viewer, staff, manager or admin")
-    rl.add_parser("list", help="the tracker roles and their members")
-    us = add(
-        "users", help="PostgreSQL: the display name recorded and shown for a login role"
-    ).add_subparsers(dest="users_command", metavar="ACTION", parser_class=_Parser, required=True)
-    p = us.add_parser(
-        "set", help='map a login role to a display name, e.g. users set jo "Jo Staff"'
-    )
-    p.add_argument("role", metavar="ROLE")
-    p.add_argument("name", metavar="NAME")
-    add("ui", help="open the terminal UI (the default with no command)")
-    return parser
+    return found
 
 
-class _Skipped:
-    """Stands in for the parser of a command that was not asked for: absorbs its set-up."""
+def dispatch(args: argparse.Namespace) -> int:
+    """Run the command; a PostgreSQL "permission denied" becomes a line naming the role it
+    needs. The garbage collector is paused while the command loads its code (see
+    ``common.pause_collector``). Every engine the command opened is disposed of when it ends
+    and the collector is left as it was, so in-process callers leak no connections."""
+    from mou_tracker.cli.common import pause_collector, permission_refused, restore_collector
 
-    def __getattr__(self, name: str) -> object:
-        return lambda *args, **kwargs: self
-
-
-def _command_adder(sub: argparse._SubParsersAction, only: str | None) -> object:  # type: ignore[type-arg]
-    placeholder = None
-
-    def add(name: str, **kwargs: str) -> object:
-        nonlocal placeholder
-        if only is None or name == only:
-            return sub.add_parser(name, **kwargs)
-        # Listed in --help and accepted as a choice, without building its parser. (argparse
-        # keeps these two registries; tests check the help text equals the full parser's.)
-        if placeholder is None:
-            placeholder = _Parser(prog=f"mou-tracker {name}", add_help=False)
-        sub._name_parser_map[name] = placeholder
-        sub._choices_actions.append(sub._ChoicesPseudoAction(name, (), kwargs.get("help")))
-        return _Skipped()
-
-    return add
-
-
-GLOBAL_WITH_VALUE = ("--db", "--as")
-
-
-def command_in(argv: Sequence[str]) -> str | None:
-    """The subcommand named in ``argv`` ("" if none), or None when unsure (build them all)."""
-    skip = False
-    for token in argv:
-        if skip:
-            skip = False
-            continue
-        if token in GLOBAL_WITH_VALUE:
-            skip = True
-            continue
-        if token.startswith("-"):
-            if (
-                token in ("-h", "--help", "--version")
-                or token.split("=", 1)[0] in GLOBAL_WITH_VALUE
-            ):
-                continue
-            return None  # an option we do not know here (an abbreviation?): let argparse decide
-        return token if token in COMMANDS else None
-    return ""
-
-
-def _evidence_fields(p: argparse.ArgumentParser, *, required_title: bool) -> None:
-    p.add_argument("--title", required=required_title, metavar="T")
-    p.add_argument("--publisher", metavar="P")
-    p.add_argument(
-        "--published", metavar="DATE", help="publication date, e.g. 2026-02-20 or '20 Feb 2026'"
-    )
-    p.add_argument(
-        "--kind",
-        metavar="K",
-        help="official_document, announcement, news_report (default), foi_release, parliamentary_record, data",
-    )
-    p.add_argument("--direction", metavar="D", help="progress, against, context (default)")
-    p.add_argument("--confidence", metavar="C", help="primary, secondary (default), unverified")
-    p.add_argument(
-        "--note", dest="summary", metavar="N", help="one-line public summary of what it shows"
-    )
-    p.add_argument("--archived", dest="archived_url", metavar="URL", help="URL of an archived copy")
-
-
-def _positive_int(text: str) -> int:
+    pause_collector(args)
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 600:
-        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 and at most 600")
-    return value
+        return handler_for(args.command or "ui")(args)
+    except Exception as exc:
+        refused = permission_refused(args, exc)
+        if refused is None:
+            raise
+        raise refused from None
+    finally:
+        for engine in args.__dict__.pop("_engines", []):
+            engine.dispose()
+        restore_collector(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=command_in(words))
     args = parser.parse_args(words)
-    try:
-        from mou_tracker.cli import commands
+    if os.environ.get("MOU_TRACKER_CRASH_AT"):  # the kill tests' crash points, only then
+        from mou_tracker import faults
 
-        return commands.dispatch(args)
+        faults.install()
+    try:
+        return dispatch(args)
     except KeyboardInterrupt:
         print("mou-tracker: interrupted; nothing was saved", file=sys.stderr)
         return 130
@@ -408,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except Exception as exc:  # the last line of defence: never a traceback
-        from mou_tracker.cli.commands import describe_error
+        from mou_tracker.cli.common import describe_error
 
         message, code = describe_error(exc)
         print(f"mou-tracker: error: {message}", file=sys.stderr)

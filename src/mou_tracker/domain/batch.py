@@ -1,7 +1,7 @@
-"""Batches (issue 18, item 9): one review or one note for several commitments, in one
-transaction. Each item goes through the same service function a single write uses, so every
-rule holds for each of them; if any item is refused, the caller's transaction rolls back and
-nothing of the batch is stored. Call inside ``run_write``."""
+"""Batches (issue 18, item 9): one review, one note or one evidence link for several
+commitments, in one transaction. Each item goes through the same service function a single
+write uses, so every rule holds for each of them; if any item is refused, the caller's
+transaction rolls back and nothing of the batch is stored. Call inside ``run_write``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from mou_tracker.domain import service
 from mou_tracker.domain.errors import InvalidInput, TrackerError
-from mou_tracker.domain.models import HistoryEntry, Note
+from mou_tracker.domain.models import Evidence, HistoryEntry, Note
 
 MAX_BATCH = 500
 
@@ -77,3 +77,18 @@ def add_notes(
         except TrackerError as exc:
             raise _named(ref, exc) from None
     return notes
+
+
+def add_evidence_to_all(
+    session: Session, refs: Sequence[str], item: service.EvidenceInput, *, actor: str
+) -> list[Evidence]:
+    """One evidence link (the same URL, title, date...) recorded on every commitment of
+    ``refs``: a record each, as ``evidence add`` would make, so each commitment can cite it.
+    A commitment that holds the page already refuses the whole batch, naming itself."""
+    rows = []
+    for ref in _refs(refs):
+        try:
+            rows.append(service.add_evidence(session, ref, item, actor=actor))
+        except TrackerError as exc:
+            raise _named(ref, exc) from None
+    return rows

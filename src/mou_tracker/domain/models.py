@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, UniqueConstraint, event
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Table, UniqueConstraint, event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -466,6 +466,12 @@ def history_guard_ddl(dialect: str, table: str) -> list[str]:
     return statements
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core ``Table`` a table model maps, for Core statements and DDL events."""
+    # SQLModel sets ``__table__`` on every ``table=True`` class but does not declare it.
+    return model.__table__  # type: ignore[attr-defined]  # undeclared by SQLModel (see above)
+
+
 def _install_guards(target: Any, connection: Any, **_: Any) -> None:
     for statement in history_guard_ddl(connection.dialect.name, target.name):
         connection.exec_driver_sql(statement)
@@ -478,9 +484,9 @@ def _install_triggers(target: Any, connection: Any, **_: Any) -> None:
 
 
 for _model in APPEND_ONLY:
-    event.listen(_model.__table__, "after_create", _install_triggers)  # type: ignore[attr-defined]
+    event.listen(table_of(_model), "after_create", _install_triggers)
 for _guarded in (Commitment, Evidence):
-    event.listen(_guarded.__table__, "after_create", _install_guards)  # type: ignore[union-attr]
+    event.listen(table_of(_guarded), "after_create", _install_guards)
 
 
 class Meta(SQLModel, table=True):
@@ -520,7 +526,7 @@ class SyncRun(SQLModel, table=True):
 # migration 0006 on, so code that walks that tuple in an earlier migration must not meet it.
 event.listen(SyncRun, "before_update", _refuse)
 event.listen(SyncRun, "before_delete", _refuse)
-event.listen(SyncRun.__table__, "after_create", _install_triggers)  # type: ignore[attr-defined]
+event.listen(table_of(SyncRun), "after_create", _install_triggers)
 
 
 # The tables whose rows record a change made by someone: PostgreSQL stamps ``db_user`` on each.
@@ -564,7 +570,7 @@ for _stamped in (
     TargetChange,
     SyncRun,
 ):
-    event.listen(_stamped.__table__, "after_create", _install_db_user)  # type: ignore[attr-defined]
+    event.listen(table_of(_stamped), "after_create", _install_db_user)
 
 
 class TrackerUser(SQLModel, table=True):

@@ -10,11 +10,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import String, Table, cast, exists, func, select, true
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel, col
 
+from mou_tracker.domain import derived
 from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput, NotFound
 from mou_tracker.domain.models import (
@@ -32,10 +35,6 @@ from mou_tracker.domain.models import (
     TargetChange,
 )
 from mou_tracker.domain.vocab import STATUSES, STRENGTHS
-
-# A commitment whose newest evidence is older than this is flagged stale: "no action" may mean
-# "nobody looked".
-STALE_AFTER_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -71,15 +70,11 @@ class CommitmentRow:
         return self.strength != "vision" and not self.restates
 
     def overdue(self, today: date) -> bool:
-        return (
-            self.strength != "vision" and self.next_review is not None and self.next_review < today
-        )
+        return derived.is_overdue(self.strength, self.next_review, today)
 
-    def stale(self, today: date, days: int = STALE_AFTER_DAYS) -> bool:
-        """Scored, and its newest evidence is older than ``days`` (or it has none)."""
-        if self.strength == "vision":
-            return False
-        return self.latest_evidence is None or (today - self.latest_evidence).days > days
+    def stale(self, today: date) -> bool:
+        """Scored, and its newest evidence is old or missing (``derived.is_stale``)."""
+        return derived.is_stale(self.strength, self.latest_evidence, today)
 
     @property
     def owners_text(self) -> str:
@@ -237,6 +232,11 @@ class CommitmentDetail:
         return None
 
 
+def _table(model: type[SQLModel]) -> Table:
+    """A model's table, for Core queries that build no ORM objects."""
+    return model.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
+
+
 def memorandum_view(m: Memorandum) -> MemorandumView:
     return MemorandumView(
         slug=m.slug,
@@ -253,20 +253,21 @@ def memorandum_view(m: Memorandum) -> MemorandumView:
 
 
 def memoranda(session: Session) -> list[MemorandumView]:
-    return [memorandum_view(m) for m in session.scalars(select(Memorandum).order_by(Memorandum.id))]
+    query = select(Memorandum).order_by(col(Memorandum.id))
+    return [memorandum_view(m) for m in session.scalars(query)]
 
 
 # --- the list -------------------------------------------------------------------------------
 
 SORT_KEYS = {
-    "position": (Commitment.memorandum_id, Commitment.position),
-    "ref": (Commitment.ref,),
-    "title": (Commitment.title,),
-    "status": (Commitment.status,),
-    "strength": (Commitment.strength,),
-    "theme": (Commitment.theme,),
-    "next_review": (Commitment.next_review,),
-    "updated": (Commitment.updated_at,),
+    "position": (col(Commitment.memorandum_id), col(Commitment.position)),
+    "ref": (col(Commitment.ref),),
+    "title": (col(Commitment.title),),
+    "status": (col(Commitment.status),),
+    "strength": (col(Commitment.strength),),
+    "theme": (col(Commitment.theme),),
+    "next_review": (col(Commitment.next_review),),
+    "updated": (col(Commitment.updated_at),),
 }
 
 
@@ -281,86 +282,70 @@ class ListFilter:
     search: str | None = None
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
-def _conditions(flt: ListFilter) -> list[ColumnElement[bool]]:
+def _conditions(
+    flt: ListFilter, dialect: str, *, searched: ColumnElement[bool] | None = None
+) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a filter; ``dialect`` picks how the search index is asked, unless
+    the caller chose the search condition (``searched``: ``derived.page_condition``)."""
     conds: list[ColumnElement[bool]] = []
     for status in flt.status:
         v.choice(status, "--status", STATUSES)
     for strength in flt.strength:
         v.choice(strength, "--strength", STRENGTHS)
     if flt.status:
-        conds.append(Commitment.status.in_(flt.status))  # type: ignore[attr-defined]
+        conds.append(col(Commitment.status).in_(flt.status))
     if flt.strength:
-        conds.append(Commitment.strength.in_(flt.strength))  # type: ignore[attr-defined]
+        conds.append(col(Commitment.strength).in_(flt.strength))
     if flt.theme:
-        conds.append(func.lower(Commitment.theme) == flt.theme.lower())
+        conds.append(func.lower(col(Commitment.theme)) == flt.theme.lower())
     if flt.memorandum:
         conds.append(
-            Commitment.memorandum_id
-            == select(Memorandum.id).where(Memorandum.slug == flt.memorandum).scalar_subquery()
+            col(Commitment.memorandum_id)
+            == select(col(Memorandum.id))
+            .where(col(Memorandum.slug) == flt.memorandum)
+            .scalar_subquery()
         )
     if flt.owner:
         owner = flt.owner.strip().upper()
         conds.append(
             exists(
-                select(Owner.commitment_id)
-                .join(Party, Party.id == Owner.party_id)
-                .where(Owner.commitment_id == Commitment.id, func.upper(Party.code) == owner)
+                select(col(Owner.commitment_id))
+                .join(Party, col(Party.id) == col(Owner.party_id))
+                .where(
+                    col(Owner.commitment_id) == col(Commitment.id),
+                    func.upper(col(Party.code)) == owner,
+                )
             )
         )
     if flt.overdue_on is not None:
-        conds.append(
-            and_(
-                Commitment.strength != "vision",
-                Commitment.next_review.is_not(None),  # type: ignore[union-attr]
-                Commitment.next_review < flt.overdue_on,  # type: ignore[operator]
-            )
-        )
-    if flt.search and flt.search.strip():
-        pattern = _like(flt.search.strip().lower())
-        conds.append(
-            or_(
-                func.lower(Commitment.ref).like(pattern, escape="\\"),
-                func.lower(Commitment.title).like(pattern, escape="\\"),
-                func.lower(Commitment.summary).like(pattern, escape="\\"),
-                func.lower(Commitment.theme).like(pattern, escape="\\"),
-                exists(
-                    select(Owner.commitment_id)
-                    .join(Party, Party.id == Owner.party_id)
-                    .where(
-                        Owner.commitment_id == Commitment.id,
-                        or_(
-                            func.lower(Party.code).like(pattern, escape="\\"),
-                            func.lower(Party.name).like(pattern, escape="\\"),
-                        ),
-                    )
-                ),
-                exists(
-                    select(Evidence.id).where(
-                        Evidence.commitment_id == Commitment.id,
-                        func.lower(Evidence.title).like(pattern, escape="\\"),
-                    )
-                ),
-            )
-        )
+        conds.append(derived.overdue_condition(flt.overdue_on))
+    if searched is None:
+        searched = derived.search_condition(dialect, flt.search)
+    if searched is not None:
+        conds.append(searched)
     return conds
 
 
 def check_owner(session: Session, code: str | None) -> None:
     if code is None:
         return
-    found = session.scalar(select(Party.id).where(func.upper(Party.code) == code.strip().upper()))
+    found = session.scalar(
+        select(col(Party.id)).where(func.upper(col(Party.code)) == code.strip().upper())
+    )
     if found is None:
         raise NotFound("--owner", code, "party with code")
 
 
 def count_commitments(session: Session, flt: ListFilter = ListFilter()) -> int:
     return int(
-        session.scalar(select(func.count()).select_from(Commitment).where(*_conditions(flt))) or 0
+        session.scalar(
+            select(func.count()).select_from(Commitment).where(*_conditions(flt, _dialect(session)))
+        )
+        or 0
     )
 
 
@@ -378,16 +363,17 @@ def list_commitments(
         raise InvalidInput("--sort", f"{sort!r} is not one of {', '.join(SORT_KEYS)}")
     ev = (
         select(
-            Evidence.commitment_id.label("cid"),
-            func.count(Evidence.id).label("n"),
-            func.max(Evidence.published).label("latest"),
+            col(Evidence.commitment_id).label("cid"),
+            func.count(col(Evidence.id)).label("n"),
+            func.max(col(Evidence.published)).label("latest"),
         )
-        .group_by(Evidence.commitment_id)
+        .group_by(col(Evidence.commitment_id))
         .subquery()
     )
-    order = [c.desc() if descending else c.asc() for c in SORT_KEYS[sort]]
-    order.append(Commitment.id.desc() if descending else Commitment.id.asc())  # type: ignore[union-attr]
-    c = Commitment.__table__.c  # type: ignore[attr-defined]
+    order: list[ColumnElement[Any]] = [c.desc() if descending else c.asc() for c in SORT_KEYS[sort]]
+    by_id = col(Commitment.id)
+    order.append(by_id.desc() if descending else by_id.asc())
+    c = _table(Commitment).c
     # Columns, not ORM objects: a list of 100,000 rows builds no entities.
     query = (
         select(
@@ -404,13 +390,13 @@ def list_commitments(
             c.updated_at,
             c.updated_by,
             c.restates,
-            Memorandum.slug,
+            col(Memorandum.slug),
             ev.c.n,
             ev.c.latest,
         )
-        .join(Memorandum, Memorandum.id == Commitment.memorandum_id)
-        .outerjoin(ev, ev.c.cid == Commitment.id)
-        .where(*_conditions(flt))
+        .join(Memorandum, col(Memorandum.id) == col(Commitment.memorandum_id))
+        .outerjoin(ev, ev.c.cid == col(Commitment.id))
+        .where(*_conditions(flt, _dialect(session)))
         .order_by(*order)
         .offset(offset)
     )
@@ -448,10 +434,10 @@ def _owners_for(session: Session, ids: Sequence[int]) -> dict[int, tuple[OwnerVi
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
         query = (
-            select(Owner.commitment_id, Party.code, Party.name, Owner.role)
-            .join(Party, Party.id == Owner.party_id)
-            .where(Owner.commitment_id.in_(chunk))  # type: ignore[attr-defined]
-            .order_by(Owner.commitment_id, Owner.role, Party.code)
+            select(col(Owner.commitment_id), col(Party.code), col(Party.name), col(Owner.role))
+            .join(Party, col(Party.id) == col(Owner.party_id))
+            .where(col(Owner.commitment_id).in_(chunk))
+            .order_by(col(Owner.commitment_id), col(Owner.role), col(Party.code))
         )
         for cid, code, name, role in session.execute(query):
             result[cid].append(OwnerView(code, name, role))
@@ -465,10 +451,11 @@ def commitment_detail(
     session: Session, ref: str, *, include_internal: bool = True
 ) -> CommitmentDetail:
     clean = v.ref(ref)
-    c = session.scalars(select(Commitment).where(Commitment.ref == clean)).first()
+    c = session.scalars(select(Commitment).where(col(Commitment.ref) == clean)).first()
     if c is None:
         raise NotFound("ref", clean, "commitment")
-    details = commitment_details(session, [c.id], include_internal=include_internal)  # type: ignore[list-item]
+    assert c.id is not None  # read from the database
+    details = commitment_details(session, [c.id], include_internal=include_internal)
     return details[0]
 
 
@@ -478,22 +465,25 @@ def commitment_details(
     """Full details for many commitments (``None``: all) in a fixed number of queries."""
     # Rows of columns (Core), not ORM objects: several times faster for the exports, which
     # read every commitment with all its evidence and history.
-    query = select(Commitment.__table__).order_by(  # type: ignore[attr-defined]
-        Commitment.memorandum_id, Commitment.position, Commitment.id
+    query = select(_table(Commitment)).order_by(
+        col(Commitment.memorandum_id), col(Commitment.position), col(Commitment.id)
     )
     if ids is not None:
-        query = query.where(Commitment.id.in_(ids))  # type: ignore[union-attr]
+        query = query.where(col(Commitment.id).in_(ids))
     commitments = list(session.execute(query))
-    id_filter = (lambda col: col.in_(ids)) if ids is not None else (lambda col: True)  # noqa: E731
+
+    def id_filter(column: Mapped[int]) -> ColumnElement[bool]:
+        return column.in_(ids) if ids is not None else true()
+
     memos = {m.id: memorandum_view(m) for m in session.scalars(select(Memorandum))}
-    owners = _owners_for(session, [c.id for c in commitments])  # type: ignore[misc]
+    owners = _owners_for(session, [c.id for c in commitments])
 
     revisions: dict[int, list[RevisionView]] = defaultdict(list)
     rev_query = (
-        select(EvidenceRevision.__table__)  # type: ignore[attr-defined]
-        .join(Evidence, Evidence.id == EvidenceRevision.evidence_id)
-        .where(id_filter(Evidence.commitment_id))
-        .order_by(EvidenceRevision.at, EvidenceRevision.id)
+        select(_table(EvidenceRevision))
+        .join(Evidence, col(Evidence.id) == col(EvidenceRevision.evidence_id))
+        .where(id_filter(col(Evidence.commitment_id)))
+        .order_by(col(EvidenceRevision.at), col(EvidenceRevision.id))
     )
     for rev in session.execute(rev_query):
         revisions[rev.evidence_id].append(
@@ -507,18 +497,18 @@ def commitment_details(
         )
     evidence: dict[int, list[EvidenceView]] = defaultdict(list)
     ev_query = (
-        select(Evidence.__table__)  # type: ignore[attr-defined]
-        .where(id_filter(Evidence.commitment_id))
-        .order_by(Evidence.id)
+        select(_table(Evidence))
+        .where(id_filter(col(Evidence.commitment_id)))
+        .order_by(col(Evidence.id))
     )
     urls: dict[int, str] = {}
     ev_rows = list(session.execute(ev_query))
     links = link_states(session, {e.url for e in ev_rows})
     for e in ev_rows:
-        urls[e.id] = e.url  # type: ignore[index]
+        urls[e.id] = e.url
         evidence[e.commitment_id].append(
             EvidenceView(
-                id=e.id,  # type: ignore[arg-type]
+                id=e.id,
                 url=e.url,
                 title=e.title,
                 publisher=e.publisher,
@@ -533,31 +523,31 @@ def commitment_details(
                 version=e.version,
                 updated_at=e.updated_at,
                 updated_by=e.updated_by,
-                revisions=tuple(revisions.get(e.id, ())),  # type: ignore[arg-type]
+                revisions=tuple(revisions.get(e.id, ())),
                 link=links.get(e.url),
                 recorded_at=e.recorded_at,
             )
         )
     cited: dict[int, list[int]] = defaultdict(list)
     cite_query = (
-        select(HistoryEvidence.history_id, HistoryEvidence.evidence_id)
-        .join(HistoryEntry, HistoryEntry.id == HistoryEvidence.history_id)
-        .where(id_filter(HistoryEntry.commitment_id))
-        .order_by(HistoryEvidence.history_id, HistoryEvidence.evidence_id)
+        select(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id))
+        .join(HistoryEntry, col(HistoryEntry.id) == col(HistoryEvidence.history_id))
+        .where(id_filter(col(HistoryEntry.commitment_id)))
+        .order_by(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id))
     )
     for hid, eid in session.execute(cite_query):
         cited[hid].append(eid)
     history: dict[int, list[HistoryView]] = defaultdict(list)
     hist_query = (
-        select(HistoryEntry.__table__)  # type: ignore[attr-defined]
-        .where(id_filter(HistoryEntry.commitment_id))
-        .order_by(HistoryEntry.at, HistoryEntry.id)
+        select(_table(HistoryEntry))
+        .where(id_filter(col(HistoryEntry.commitment_id)))
+        .order_by(col(HistoryEntry.at), col(HistoryEntry.id))
     )
     for h in session.execute(hist_query):
-        eids = tuple(cited.get(h.id, ()))  # type: ignore[arg-type]
+        eids = tuple(cited.get(h.id, ()))
         history[h.commitment_id].append(
             HistoryView(
-                id=h.id,  # type: ignore[arg-type]
+                id=h.id,
                 kind=h.kind,
                 from_status=h.from_status,
                 to_status=h.to_status,
@@ -571,22 +561,22 @@ def commitment_details(
         )
     notes: dict[int, list[NoteView]] = defaultdict(list)
     note_query = (
-        select(Note.__table__)  # type: ignore[attr-defined]
-        .where(id_filter(Note.commitment_id))
-        .order_by(Note.at, Note.id)
+        select(_table(Note))
+        .where(id_filter(col(Note.commitment_id)))
+        .order_by(col(Note.at), col(Note.id))
     )
     if not include_internal:
-        note_query = note_query.where(Note.visibility == "public")
+        note_query = note_query.where(col(Note.visibility) == "public")
     for n in session.execute(note_query):
         notes[n.commitment_id].append(
-            NoteView(n.id, n.visibility, n.body, n.author, n.at, recorded_at=n.recorded_at)  # type: ignore[arg-type]
+            NoteView(n.id, n.visibility, n.body, n.author, n.at, recorded_at=n.recorded_at)
         )
 
     corrections: dict[int, list[RevisionView]] = defaultdict(list)
     correction_query = (
-        select(CommitmentRevision.__table__)  # type: ignore[attr-defined]
-        .where(id_filter(CommitmentRevision.commitment_id))
-        .order_by(CommitmentRevision.at, CommitmentRevision.id)
+        select(_table(CommitmentRevision))
+        .where(id_filter(col(CommitmentRevision.commitment_id)))
+        .order_by(col(CommitmentRevision.at), col(CommitmentRevision.id))
     )
     for r in session.execute(correction_query):
         corrections[r.commitment_id].append(
@@ -601,9 +591,9 @@ def commitment_details(
 
     targets: dict[int, list[TargetView]] = defaultdict(list)
     target_query = (
-        select(TargetChange.__table__)  # type: ignore[attr-defined]
-        .where(id_filter(TargetChange.commitment_id))
-        .order_by(TargetChange.at, TargetChange.id)
+        select(_table(TargetChange))
+        .where(id_filter(col(TargetChange.commitment_id)))
+        .order_by(col(TargetChange.at), col(TargetChange.id))
     )
     for t in session.execute(target_query):
         targets[t.commitment_id].append(
@@ -641,18 +631,18 @@ def commitment_details(
                 last_reviewed=c.last_reviewed,
                 next_review=c.next_review,
                 target=c.target,
-                owners=owners.get(c.id, ()),  # type: ignore[arg-type]
-                evidence=tuple(evidence.get(c.id, ())),  # type: ignore[arg-type]
-                history=tuple(history.get(c.id, ())),  # type: ignore[arg-type]
-                notes=tuple(notes.get(c.id, ())),  # type: ignore[arg-type]
+                owners=owners.get(c.id, ()),
+                evidence=tuple(evidence.get(c.id, ())),
+                history=tuple(history.get(c.id, ())),
+                notes=tuple(notes.get(c.id, ())),
                 original_target=c.original_target,
                 added_at=c.added_at,
-                targets=tuple(targets.get(c.id, ())),  # type: ignore[arg-type]
+                targets=tuple(targets.get(c.id, ())),
                 version=c.version,
                 updated_at=c.updated_at,
                 updated_by=c.updated_by,
                 restates=tuple(c.restates or ()),
-                corrections=tuple(corrections.get(c.id, ())),  # type: ignore[arg-type]
+                corrections=tuple(corrections.get(c.id, ())),
             )
         )
     return result
@@ -660,13 +650,13 @@ def commitment_details(
 
 def link_states(session: Session, urls: set[str] | None = None) -> dict[str, LinkState]:
     """The latest check of each URL (of ``urls``, or of every URL ever checked)."""
-    latest = select(func.max(LinkCheck.id)).group_by(LinkCheck.url)
+    latest = select(func.max(col(LinkCheck.id))).group_by(col(LinkCheck.url))
     if urls is not None:
         if not urls:
             return {}
         if len(urls) <= 5000:
-            latest = latest.where(LinkCheck.url.in_(sorted(urls)))  # type: ignore[attr-defined]
-    query = select(LinkCheck).where(LinkCheck.id.in_(latest.scalar_subquery()))  # type: ignore[union-attr]
+            latest = latest.where(col(LinkCheck.url).in_(sorted(urls)))
+    query = select(LinkCheck).where(col(LinkCheck.id).in_(latest.scalar_subquery()))
     result: dict[str, LinkState] = {}
     for row in session.scalars(query):
         if urls is not None and row.url not in urls:
@@ -689,7 +679,28 @@ def link_states(session: Session, urls: set[str] | None = None) -> dict[str, Lin
 
 def status_counts(session: Session, flt: ListFilter = ListFilter()) -> dict[str, int]:
     query = (
-        select(Commitment.status, func.count()).where(*_conditions(flt)).group_by(Commitment.status)
+        select(col(Commitment.status), func.count())
+        .where(*_conditions(flt, _dialect(session)))
+        .group_by(col(Commitment.status))
+    )
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, n in session.execute(query):
+        counts[status] = int(n)
+    return counts
+
+
+def headline_status_counts(session: Session) -> dict[str, int]:
+    """Status counts as the reports' headline figures give them: only commitments that are
+    :attr:`CommitmentRow.counted` (scored, and not restating a clause counted already), in SQL
+    so the terminal UI can show them at 100,000 commitments."""
+    restates = col(Commitment.restates)
+    query = (
+        select(col(Commitment.status), func.count())
+        .where(
+            col(Commitment.strength) != "vision",
+            restates.is_(None) | (cast(restates, String) == "[]"),
+        )
+        .group_by(col(Commitment.status))
     )
     counts = dict.fromkeys(STATUSES, 0)
     for status, n in session.execute(query):
@@ -702,12 +713,12 @@ def change_token(session: Session) -> tuple[object, ...]:
     return tuple(
         session.execute(
             select(
-                select(func.max(HistoryEntry.id)).scalar_subquery(),
-                select(func.max(Evidence.id)).scalar_subquery(),
-                select(func.max(Evidence.updated_at)).scalar_subquery(),
-                select(func.max(Note.id)).scalar_subquery(),
-                select(func.max(Commitment.updated_at)).scalar_subquery(),
-                select(func.count(Commitment.id)).scalar_subquery(),
+                select(func.max(col(HistoryEntry.id))).scalar_subquery(),
+                select(func.max(col(Evidence.id))).scalar_subquery(),
+                select(func.max(col(Evidence.updated_at))).scalar_subquery(),
+                select(func.max(col(Note.id))).scalar_subquery(),
+                select(func.max(col(Commitment.updated_at))).scalar_subquery(),
+                select(func.count(col(Commitment.id))).scalar_subquery(),
             )
         ).one()
     )

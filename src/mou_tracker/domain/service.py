@@ -6,15 +6,17 @@ transaction (see ``mou_tracker.storage.engine.write``), so none of them can bypa
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from mou_tracker.domain import chain, rules
+from mou_tracker.domain import chain, derived, rules
 from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import ConflictError, InvalidInput, NotFound, RuleViolation
 from mou_tracker.domain.models import (
@@ -29,6 +31,7 @@ from mou_tracker.domain.models import (
     Owner,
     Party,
     TargetChange,
+    table_of,
     utcnow,
 )
 from mou_tracker.domain.versioned import versioned_update
@@ -94,7 +97,8 @@ class EvidenceInput:
             archived_url=v.url(archived_url, f"{p}archived_url", required=False),
         )
 
-    def fields(self) -> dict[str, object]:
+    def fields(self) -> dict[str, Any]:
+        """The fields by name, as keyword arguments of :class:`Evidence` (values of mixed types)."""
         return {
             "url": self.url,
             "title": self.title,
@@ -127,7 +131,7 @@ def get_commitment(session: Session, ref: str, *, lock: bool = False) -> Commitm
     then works from its result, instead of being refused as a conflict the person never
     caused. SQLite needs no row lock: a write transaction there starts ``BEGIN IMMEDIATE``."""
     clean = v.ref(ref)
-    query = select(Commitment).where(Commitment.ref == clean)
+    query = select(Commitment).where(col(Commitment.ref) == clean)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     found = session.scalars(query).first()
@@ -152,7 +156,7 @@ def resolve_evidence(
             clean = v.url(raw, "evidence")
             row = session.scalars(
                 select(Evidence).where(
-                    Evidence.commitment_id == commitment.id, Evidence.url == clean
+                    col(Evidence.commitment_id) == commitment.id, col(Evidence.url) == clean
                 )
             ).first()
             if row is None:
@@ -165,7 +169,7 @@ def resolve_evidence(
 def next_review_for(commitment: Commitment, memorandum: Memorandum) -> date:
     """One cadence after the last review; never reviewed: one cadence after signing."""
     cadence = commitment.review_cadence or memorandum.review_cadence
-    return v.add_cadence(commitment.last_reviewed or memorandum.signed, cadence)
+    return derived.next_review(commitment.last_reviewed, memorandum.signed, cadence)
 
 
 def _bump_commitment(
@@ -238,7 +242,9 @@ def change_status(
         )
     when = v.effective_time(at, "at", now=utcnow())
     latest = session.scalar(
-        select(func.max(HistoryEntry.at)).where(HistoryEntry.commitment_id == commitment.id)
+        select(func.max(col(HistoryEntry.at))).where(
+            col(HistoryEntry.commitment_id) == commitment.id
+        )
     )
     if latest is not None and when < latest:
         raise RuleViolation(
@@ -269,8 +275,10 @@ def change_status(
     )
     session.add(entry)
     session.flush()
+    assert entry.id is not None  # flushed above
     for item in cited:
-        session.add(HistoryEvidence(history_id=entry.id, evidence_id=item.id))  # type: ignore[arg-type]
+        assert item.id is not None  # read from the database
+        session.add(HistoryEvidence(history_id=entry.id, evidence_id=item.id))
     # A status change is an assessment: someone looked, so it counts as a review too.
     memorandum = session.get(Memorandum, commitment.memorandum_id)
     assert memorandum is not None
@@ -286,7 +294,9 @@ def change_status(
         status=status,
         status_changed_at=when,
         last_reviewed=reviewed,
-        next_review=v.add_cadence(reviewed, commitment.review_cadence or memorandum.review_cadence),
+        next_review=derived.next_review(
+            reviewed, memorandum.signed, commitment.review_cadence or memorandum.review_cadence
+        ),
     )
     session.flush()
     return entry
@@ -350,7 +360,7 @@ def record_review(
         actor,
         when,
         last_reviewed=day,
-        next_review=v.add_cadence(day, cadence),
+        next_review=derived.next_review(day, memorandum.signed, cadence),
     )
     session.flush()
     return entry
@@ -370,16 +380,17 @@ def add_evidence(
     when = v.effective_time(at, "at", now=now)
     if item.published is not None:  # checked again here: an EvidenceInput made without build()
         v.day_not_in_future(item.published, "published", now=now)
-    duplicate = _same_page_on(session, commitment.id, item.url)  # type: ignore[arg-type]
+    assert commitment.id is not None  # read from the database
+    duplicate = _same_page_on(session, commitment.id, item.url)
     if duplicate is not None:
         raise duplicate_url(commitment.ref, item.url, *duplicate)
     row = Evidence(
-        commitment_id=commitment.id,  # type: ignore[arg-type]
+        commitment_id=commitment.id,
         added_by=actor,
         added_at=when,
         updated_by=actor,
         updated_at=when,
-        **item.fields(),  # type: ignore[arg-type]
+        **item.fields(),
     )
     session.add(row)
     try:
@@ -396,9 +407,11 @@ def _same_page_on(
     page (:func:`mou_tracker.domain.validate.same_page`), or None. A commitment holds a few
     records, so they are compared here rather than in SQL."""
     key = v.same_page(url)
-    query = select(Evidence.id, Evidence.url).where(Evidence.commitment_id == commitment_id)
+    query = select(col(Evidence.id), col(Evidence.url)).where(
+        col(Evidence.commitment_id) == commitment_id
+    )
     found = None
-    for eid, existing in session.execute(query.order_by(Evidence.id)):
+    for eid, existing in session.execute(query.order_by(col(Evidence.id))):
         if eid == other_than:
             continue
         if existing == url:
@@ -457,9 +470,9 @@ def edit_evidence(
     seen = _check_version(f"evidence #{row.id}", row, expected_version)
     if merged.published != row.published:
         cited_at = session.scalars(
-            select(HistoryEntry.at)
-            .join(HistoryEvidence, HistoryEvidence.history_id == HistoryEntry.id)
-            .where(HistoryEvidence.evidence_id == row.id)
+            select(col(HistoryEntry.at))
+            .join(HistoryEvidence, col(HistoryEvidence.history_id) == col(HistoryEntry.id))
+            .where(col(HistoryEvidence.evidence_id) == row.id)
         ).all()
         for when_cited in cited_at:
             if merged.published is None or merged.published > when_cited.date():
@@ -479,8 +492,9 @@ def edit_evidence(
     when = v.effective_time(at, "at", now=utcnow())
     # The revision goes in first: the database lets the date of cited evidence move only when
     # the newest revision records that move (a refused update rolls the revision back too).
+    assert row.id is not None  # read from the database
     revision = EvidenceRevision(
-        evidence_id=row.id,  # type: ignore[arg-type]
+        evidence_id=row.id,
         at=when,
         by=actor,
         reason=clean_reason,
@@ -488,7 +502,6 @@ def edit_evidence(
     )
     session.add(revision)
     session.flush()
-    assert row.id is not None
     try:
         versioned_update(
             session,
@@ -593,9 +606,9 @@ def _commitment_field(name: str, value: object) -> str:
 def commitment_owners(session: Session, commitment_id: int) -> list[tuple[str, str]]:
     """(party code, role) of each owner of a commitment."""
     query = (
-        select(Party.code, Owner.role)
-        .join(Owner, Owner.party_id == Party.id)
-        .where(Owner.commitment_id == commitment_id)
+        select(col(Party.code), col(Owner.role))
+        .join(Owner, col(Owner.party_id) == col(Party.id))
+        .where(col(Owner.commitment_id) == commitment_id)
     )
     return [(code, role) for code, role in session.execute(query)]
 
@@ -622,19 +635,24 @@ def correct_commitment(
             unknown[0],
             f"is not a field a correction changes ({', '.join(CORRECTABLE_FIELDS)})",
         )
-    wanted: dict[str, object] = {
-        name: parse_owners(value) if name == "owners" else _commitment_field(name, value)
-        for name, value in changes.items()
-    }
+    wanted: dict[str, str] = {}  # field -> new value as text (owners: owners_text)
+    new_owners: list[tuple[str, str]] = []
+    for name, value in changes.items():
+        if name == "owners":
+            new_owners = parse_owners(value)
+            wanted[name] = owners_text(new_owners)
+        else:
+            wanted[name] = _commitment_field(name, value)
     commitment = get_commitment(session, ref, lock=True)
+    assert commitment.id is not None  # read from the database
     seen = _check_version(f"commitment {commitment.ref}", commitment, expected_version)
-    owners = commitment_owners(session, commitment.id)  # type: ignore[arg-type]
+    owners = commitment_owners(session, commitment.id)
     diff: list[dict[str, str]] = []
     for name in CORRECTABLE_FIELDS:
         if name not in wanted:
             continue
         if name == "owners":
-            old, new = owners_text(owners), owners_text(wanted["owners"])  # type: ignore[arg-type]
+            old, new = owners_text(owners), wanted["owners"]
         else:
             old, new = str(getattr(commitment, name)), str(wanted[name])
         if old != new:
@@ -646,11 +664,11 @@ def correct_commitment(
         scored = session.scalar(
             select(func.count())
             .select_from(HistoryEntry)
-            .where(HistoryEntry.commitment_id == commitment.id)
+            .where(col(HistoryEntry.commitment_id) == commitment.id)
         ) or session.scalar(
             select(func.count())
             .select_from(TargetChange)
-            .where(TargetChange.commitment_id == commitment.id)
+            .where(col(TargetChange.commitment_id) == commitment.id)
         )
         if scored:
             raise RuleViolation(
@@ -660,17 +678,21 @@ def correct_commitment(
             )
     party_ids: dict[str, int] = {}
     if "owners" in changed:
-        codes = [code for code, _ in wanted["owners"]]  # type: ignore[attr-defined]
-        party_ids = dict(
-            session.execute(select(Party.code, Party.id).where(Party.code.in_(codes))).all()  # type: ignore[attr-defined]
-        )
+        codes = [code for code, _ in new_owners]
+        party_ids = {
+            code: party_id
+            for code, party_id in session.execute(
+                select(col(Party.code), col(Party.id)).where(col(Party.code).in_(codes))
+            )
+            if party_id is not None
+        }
         missing = [code for code in codes if code not in party_ids]
         if missing:
             raise NotFound("owners", missing[0], "party with code")
     now = utcnow()
     when = v.effective_time(at, "at", now=now)
     revision = CommitmentRevision(
-        commitment_id=commitment.id,  # type: ignore[arg-type]
+        commitment_id=commitment.id,
         at=when,
         recorded_at=now,
         by=actor,
@@ -683,12 +705,12 @@ def correct_commitment(
     if "owners" in changed:
         from sqlalchemy import delete, insert
 
-        session.execute(delete(Owner).where(Owner.commitment_id == commitment.id))  # type: ignore[arg-type]
+        session.execute(delete(Owner).where(col(Owner.commitment_id) == commitment.id))
         session.execute(
             insert(Owner),
             [
                 {"commitment_id": commitment.id, "party_id": party_ids[code], "role": role}
-                for code, role in wanted["owners"]  # type: ignore[attr-defined]
+                for code, role in new_owners
             ],
         )
     session.flush()
@@ -708,8 +730,9 @@ def add_note(
     clean_body = v.required_text(body, "text", limit="note", multiline=True)
     clean_visibility = v.choice(visibility, "visibility", VISIBILITIES)
     commitment = get_commitment(session, ref)
+    assert commitment.id is not None  # read from the database
     note = Note(
-        commitment_id=commitment.id,  # type: ignore[arg-type]
+        commitment_id=commitment.id,
         visibility=clean_visibility,
         body=clean_body,
         author=actor,
@@ -749,6 +772,35 @@ class ImportRefused(InvalidInput):
         super().__init__(f"{source} row {row}", f"{message}{more}; nothing was imported")
 
 
+def evidence_checks(now: datetime) -> tuple[tuple[str, Any], ...]:
+    """The check of every column of an evidence record, built once for many rows (an import,
+    a sync): ``(column, check)`` in the order :meth:`EvidenceInput.build` checks them, each
+    ``check(value, field)`` giving the clean value or raising :class:`InvalidInput`."""
+
+    def text_of(limit: str, required: bool) -> Any:
+        return lambda x, name: v.text(x, name, limit=limit, required=required)
+
+    def choice_of(default: str, allowed: tuple[str, ...]) -> Any:
+        return lambda x, name: v.choice(x or default, name, allowed)
+
+    def published(x: object, name: str) -> date | None:
+        if x is None or (isinstance(x, str) and not x.strip()):
+            return None
+        return v.publication_date(x, name, now=now)
+
+    return (
+        ("url", lambda x, name: v.url(x, name)),
+        ("title", text_of("title", True)),
+        ("publisher", text_of("publisher", False)),
+        ("published", published),
+        ("kind", choice_of("news_report", EVIDENCE_KINDS)),
+        ("direction", choice_of("context", DIRECTIONS)),
+        ("confidence", choice_of("secondary", CONFIDENCES)),
+        ("summary", text_of("evidence_summary", False)),
+        ("archived_url", lambda x, name: v.url(x, name, required=False)),
+    )
+
+
 def import_evidence(
     session: Session,
     rows: Iterable[tuple[int, dict[str, str | None]]],
@@ -760,79 +812,99 @@ def import_evidence(
     """Add many evidence records in the caller's transaction: all of them, or none.
 
     ``rows`` yields ``(row_number, {column: value})``. Every row is checked before anything is
-    written; the refusal lists the row numbers of every bad row.
+    written; the refusal lists the row numbers of every bad row. What is refused, and how, is
+    decided here in Python, so SQLite and PostgreSQL refuse the same rows with the same words.
     """
-    from sqlalchemy import insert
-
     actor = actor_name(actor)
     now = utcnow()
     when = v.effective_time(at, "at", now=now)
-    ids = dict(session.execute(select(Commitment.ref, Commitment.id)).all())
+    ids: dict[str, int] = {
+        ref: cid
+        for ref, cid in session.connection().execute(
+            select(col(Commitment.ref), col(Commitment.id))
+        )
+        if cid is not None
+    }
+    records, errors, seen = _checked_import_rows(rows, ids, now)
+    if seen:
+        errors += _already_recorded(session, seen, ids)
+    if errors:
+        errors.sort()
+        raise ImportRefused(source, errors)
+    if not records:
+        raise InvalidInput(source, "has no rows to import")
+    from mou_tracker.domain.bulk import insert_rows
+
+    stamp = {"added_by": actor, "added_at": when, "updated_by": actor, "updated_at": when}
+    insert_rows(
+        session,
+        table_of(Evidence),
+        records,
+        same={**stamp, "recorded_at": now, "version": 1},
+        after_batch=lambda: sys.audit("mou_tracker.crashpoint", "import:batch"),  # faults.py
+    )
+    return len(records)
+
+
+def _checked_import_rows(
+    rows: Iterable[tuple[int, dict[str, str | None]]], ids: dict[str, int], now: datetime
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]], dict[tuple[int, str], tuple[int, str]]]:
+    """Every row checked, column by column, with checks built once: the clean records, the
+    errors by row number, and the page each record is of, by commitment (for duplicates)."""
+    checks = evidence_checks(now)
     errors: list[tuple[int, str]] = []
     seen: dict[tuple[int, str], tuple[int, str]] = {}  # (commitment, page) -> (row, url)
-    records: list[dict[str, object]] = []
+    records: list[dict[str, Any]] = []
     for number, raw in rows:
         try:
             ref = v.ref(raw.get("ref"), "ref")
             cid = ids.get(ref)
             if cid is None:
                 raise NotFound("ref", ref, "commitment")
-            item = EvidenceInput.build(
-                **{k: raw.get(k) for k in IMPORT_COLUMNS if k != "ref"}, now=now
-            )
+            item: dict[str, Any] = {"commitment_id": cid}
+            for name, check in checks:
+                item[name] = check(raw.get(name), name)
         except (InvalidInput, NotFound) as exc:
             errors.append((number, str(exc)))
             continue
-        key = (cid, v.same_page(item.url))
+        url = item["url"]
+        key = (cid, v.same_page(url))
         if key in seen:
             first, first_url = seen[key]
-            if first_url == item.url:
+            if first_url == url:
                 errors.append((number, f"url: repeats row {first} for {ref}"))
             else:
                 errors.append((number, f"url: same page as row {first} for {ref} ({first_url})"))
             continue
-        seen[key] = (number, item.url)
-        records.append(
-            {
-                "commitment_id": cid,
-                **item.fields(),
-                "added_by": actor,
-                "added_at": when,
-                "updated_by": actor,
-                "updated_at": when,
-                "version": 1,
-            }
-        )
-    if seen:
-        # Evidence already recorded, by commitment and page (the same page at another address
-        # counts: validate.same_page), with its id for the refusal.
-        existing: dict[tuple[int, str], tuple[int, str]] = {}
-        cids = sorted({cid for cid, _ in seen})
-        for start in range(0, len(cids), 1000):
-            chunk = cids[start : start + 1000]
-            for eid, cid, url in session.execute(
-                select(Evidence.id, Evidence.commitment_id, Evidence.url)
-                .where(Evidence.commitment_id.in_(chunk))  # type: ignore[attr-defined]
-                .order_by(Evidence.id)
-            ):
-                existing.setdefault((cid, v.same_page(url)), (eid, url))
-        refs = {cid: ref for ref, cid in ids.items()}
-        for key, (number, url) in seen.items():
-            if key in existing:
-                eid, old_url = existing[key]
-                errors.append((number, str(duplicate_url(refs[key[0]], url, eid, old_url))))
-    if errors:
-        errors.sort()
-        raise ImportRefused(source, errors)
-    if not records:
-        raise InvalidInput(source, "has no rows to import")
-    from mou_tracker.faults import crashpoint
+        seen[key] = (number, url)
+        records.append(item)
+    return records, errors, seen
 
-    for start in range(0, len(records), 5000):
-        # A Core insert on the table: one executemany per batch, none of the ORM's bookkeeping.
-        session.execute(insert(Evidence.__table__), records[start : start + 5000])  # type: ignore[attr-defined]
-        crashpoint("import:batch")
-    return len(records)
+
+def _already_recorded(
+    session: Session, seen: dict[tuple[int, str], tuple[int, str]], ids: dict[str, int]
+) -> list[tuple[int, str]]:
+    """Rows whose page the database already records on the same commitment (the same page at
+    another address counts: validate.same_page), each refused naming the record's id."""
+    existing: dict[tuple[int, str], tuple[int, str]] = {}
+    cids = sorted({cid for cid, _ in seen})
+    connection = session.connection()
+    for start in range(0, len(cids), 1000):
+        chunk = cids[start : start + 1000]
+        for eid, cid, url in connection.execute(
+            select(col(Evidence.id), col(Evidence.commitment_id), col(Evidence.url))
+            .where(col(Evidence.commitment_id).in_(chunk))
+            .order_by(col(Evidence.id))
+        ):
+            assert eid is not None  # a stored row
+            existing.setdefault((cid, v.same_page(url)), (eid, url))
+    refs = {cid: ref for ref, cid in ids.items()}
+    errors = []
+    for key, (number, url) in seen.items():
+        if key in existing:
+            eid, old_url = existing[key]
+            errors.append((number, str(duplicate_url(refs[key[0]], url, eid, old_url))))
+    return errors
 
 
 def set_target(
@@ -876,8 +948,9 @@ def set_target(
             raise RuleViolation(
                 "evidence", f"#{item.id} must be dated on or before the change to support it"
             )
+    assert commitment.id is not None  # read from the database
     change = TargetChange(
-        commitment_id=commitment.id,  # type: ignore[arg-type]
+        commitment_id=commitment.id,
         at=when,
         by=actor,
         old_target=commitment.target,

@@ -120,8 +120,21 @@ def slug(value: object, field: str = "memorandum") -> str:
     return value.strip()
 
 
+# The common shape of a URL, decided without urlsplit: http or https in lower case, a host of
+# lower-case labels with at least one dot, no port, no user, and printable ASCII after it. A URL
+# of this shape passes every check of :func:`url` and :func:`same_page` reads it the same way;
+# anything else takes the general path (tests/core/test_fast_checks.py holds them to agree).
+_PLAIN_URL = re.compile(r"(https?)://((?:[a-z0-9_-]+\.)+[a-z0-9_-]+)([/?#][!-~]*)?")
+
+
 def url(value: object, field: str = "url", *, required: bool = True) -> str | None:
     """An absolute http(s) URL with a host, no spaces and no control characters (rule 4)."""
+    if type(value) is str and len(value) <= MAX_URL and _PLAIN_URL.fullmatch(value):
+        return value  # the common case (see _PLAIN_URL): already stripped and valid
+    return _url(value, field, required=required)
+
+
+def _url(value: object, field: str, *, required: bool) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             raise InvalidInput(field, "is required (an absolute http or https URL)")
@@ -171,6 +184,16 @@ def same_page(address: str) -> str:
     slash on the path; the query kept as it is. ``HTTPS://Example.org:443/a/#top`` and
     ``https://example.org/a`` give the same result. Only for comparing: stored URLs keep the
     form they were given in."""
+    plain = _PLAIN_URL.fullmatch(address)
+    if plain is not None:  # lower case already, no port, no user: only the rest to trim
+        rest = (plain.group(3) or "").partition("#")[0]
+        path, _, query = rest.partition("?")
+        query = f"?{query}" if query else ""
+        return f"{plain.group(1)}://{plain.group(2)}{path.rstrip('/')}{query}"
+    return _same_page(address)
+
+
+def _same_page(address: str) -> str:
     try:
         parts = urlsplit(address)
         port = parts.port
@@ -299,11 +322,12 @@ def in_year_range(value: date, field: str) -> date:
 def aware_utc(value: object, field: str) -> datetime:
     """A timezone-aware timestamp, converted to UTC. Naive times are refused, not guessed."""
     if isinstance(value, str):
+        raw = value
         try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
         except ValueError:
             raise InvalidInput(
-                field, f"{_shorten(value)!r} is not a timestamp like 2026-04-09T17:00:00Z"
+                field, f"{_shorten(raw)!r} is not a timestamp like 2026-04-09T17:00:00Z"
             ) from None
     if not isinstance(value, datetime):
         raise InvalidInput(

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
+from mou_tracker.domain import derived
 from mou_tracker.domain.queries import CommitmentDetail, CommitmentRow, RevisionView
 from mou_tracker.domain.serialize import correction_to_json, iso, memorandum_to_json
 from mou_tracker.links import publishable_url
@@ -266,7 +267,7 @@ class DataWriter:
                 "cadence": d.review_cadence,
                 "last_reviewed": iso(d.last_reviewed),
                 "next_review": iso(d.next_review) if scored else None,
-                "overdue": bool(scored and d.next_review and d.next_review < today),
+                "overdue": derived.is_overdue(d.strength, d.next_review, today),
             },
             "evidence_newest_published": iso(newest),
             "stale": _stale(row, self.snap),
@@ -375,7 +376,7 @@ class DataWriter:
                 _stale(row, self.snap),
                 iso(d.last_reviewed),
                 iso(d.next_review) if scored else None,
-                bool(scored and d.next_review and d.next_review < self.snap.today),
+                derived.is_overdue(d.strength, d.next_review, self.snap.today),
                 iso(d.original_target),
                 iso(d.target),
                 d.text_basis,

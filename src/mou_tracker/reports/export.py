@@ -8,8 +8,12 @@ its ``manifest.json`` must name mou-tracker as its generator and list every file
 folder that merely holds a file of that name (a browser extension, a web app) is refused, not
 deleted. The new directory gets the mode the user's umask gives, as ``mkdir`` would.
 
+Commitment pages (their Markdown and HTML, from one page model: see ``reports/doc.py``) are
+written by two worker processes when there are many, while this process reads the database and
+writes the data files; ``data/tracker.sqlite`` is built by a worker from ``tracker.json``.
+
 One export at a time per parent directory: an advisory ``flock`` on the parent, which the
-kernel releases when its holder dies. The HTML workers are started with ``spawn`` (so they do
+kernel releases when its holder dies. The workers are started with ``spawn`` (so they do
 not share the lock's open file) and are told to die with the process that started them, so a
 ``kill -9`` of an export leaves nothing behind that could hold the lock. A second export waits
 at most ``LOCK_WAIT`` seconds, says that it is waiting, and then gives up with a message.
@@ -28,6 +32,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import time
 from collections import deque
@@ -40,7 +45,6 @@ from sqlmodel import Session
 
 from mou_tracker.domain.errors import InvalidInput, TrackerError
 from mou_tracker.domain.serialize import iso
-from mou_tracker.faults import crashpoint
 from mou_tracker.reports import chart, feed, model, pages
 from mou_tracker.reports import html as html_report
 from mou_tracker.reports.data import DataWriter
@@ -85,7 +89,7 @@ def export(
         tmp = _make_dir(parent, f".{out.name}.new-")
         try:
             count = _write_all(session, tmp, chosen, since, report_date, progress, previous)
-            crashpoint("export:before-swap")
+            sys.audit("mou_tracker.crashpoint", "export:before-swap")  # see faults.py
             _swap(tmp, out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -198,30 +202,94 @@ class _Files:
         self.hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _write_commitment(
+    files: _Files, snap: model.Snapshot, formats: tuple[str, ...], detail: Any
+) -> None:
+    """One commitment's page: its Markdown and its HTML from one page model (reports/doc.py);
+    markdown-it renders the HTML only of a page the model cannot vouch for."""
+    page = pages.commitment_doc(detail, snap)
+    text = page.markdown()
+    rel = page_path(detail.ref)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if "md" in formats:
+        files.write(rel, text)
+    if "html" in formats:
+        html_rel = "html/" + html_report.html_path(rel)
+        if not files.reusable_html(html_rel, digest):
+            built = page.html("../../") if page.exact else html_report.render_page(text)
+            files.rendered(html_rel, built, digest)
+
+
+# What a worker process holds: the snapshot, the files of the new export, the formats.
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(
+    parent: int, snap: model.Snapshot, root: str, previous: str | None, formats: tuple[str, ...]
+) -> None:
+    _die_with_parent(parent)
+    _WORKER.update(
+        snap=snap,
+        files=_Files(Path(root), Path(previous) if previous else None),
+        formats=formats,
+    )
+
+
+def _pages_job(details: list[Any]) -> tuple[dict[str, str], dict[str, str], int]:
+    """In a worker: write the pages of a batch of commitments; return their hashes."""
+    files: _Files = _WORKER["files"]
+    files.hashes, files.sources, files.linked = {}, {}, 0
+    for detail in details:
+        _write_commitment(files, _WORKER["snap"], _WORKER["formats"], detail)
+    return files.hashes, files.sources, files.linked
+
+
+def _public_db_job(path: str, json_path: str) -> None:
+    """In a worker: data/tracker.sqlite from the tracker.json this export has written."""
+    from mou_tracker.reports import public_db
+
+    public_db.write(None, _WORKER["snap"], Path(path), Path(json_path))
+
+
 class _Renderer:
-    """Markdown to HTML, in worker processes when there are many pages (markdown-it-py is the
-    slowest step of a large export), in this process otherwise."""
+    """The pages, written in worker processes when there are many (both cores: this process
+    reads the database and writes the data files meanwhile), in this process otherwise.
+
+    Commitment pages go to the workers a batch at a time, as page models; the few other pages
+    (index, digests, key) as Markdown for markdown-it."""
 
     POOL_FROM = 200
+    WORKERS = 2
+    AHEAD = 4  # batches in flight before this process waits for the workers
 
-    def __init__(self, files: _Files, pages_expected: int) -> None:
+    def __init__(
+        self,
+        files: _Files,
+        pages_expected: int,
+        snap: model.Snapshot,
+        formats: tuple[str, ...],
+    ) -> None:
         self.files = files
+        self.snap = snap
+        self.formats = formats
         self.pool: Any = None
-        self.pending: deque[tuple[str, str, Any]] = deque()
+        self.pending: deque[tuple[str | None, str, Any]] = deque()
         if pages_expected >= self.POOL_FROM and (os.cpu_count() or 1) > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             # spawn, not fork: a forked worker would share the export lock's open file and
             # the parent's state; and each worker dies with its parent (see _die_with_parent).
+            previous = str(files.previous) if files.previous is not None else None
             self.pool = ProcessPoolExecutor(
-                max_workers=min(4, os.cpu_count() or 1),
+                max_workers=min(self.WORKERS, os.cpu_count() or 1),
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_die_with_parent,
-                initargs=(os.getpid(),),
+                initializer=_start_worker,
+                initargs=(os.getpid(), snap, str(files.root), previous, formats),
             )
 
     def add(self, rel: str, markdown_text: str, source_digest: str) -> None:
+        """Render one page's HTML from its Markdown with markdown-it."""
         if self.files.reusable_html(rel, source_digest):
             return
         if self.pool is None:
@@ -231,10 +299,28 @@ class _Renderer:
             (rel, source_digest, self.pool.submit(html_report.render_page, markdown_text))
         )
 
+    def commitments(self, details: list[Any]) -> None:
+        if self.pool is None:
+            for detail in details:
+                _write_commitment(self.files, self.snap, self.formats, detail)
+            return
+        self.pending.append((None, "", self.pool.submit(_pages_job, details)))
+        while len(self.pending) > self.AHEAD:
+            self._take()
+
+    def _take(self) -> None:
+        rel, digest, future = self.pending.popleft()
+        if rel is not None:
+            self.files.rendered(rel, future.result(), digest)
+            return
+        hashes, sources, linked = future.result()
+        self.files.hashes.update(hashes)
+        self.files.sources.update(sources)
+        self.files.linked += linked
+
     def drain(self, wait: bool = False) -> None:
         while self.pending and (wait or self.pending[0][2].done()):
-            rel, digest, future = self.pending.popleft()
-            self.files.rendered(rel, future.result(), digest)
+            self._take()
 
     def close(self) -> None:
         try:
@@ -288,22 +374,29 @@ def _write_all(
     _check_page_names([r.ref for r in snap.rows])
     files = _Files(root, previous)
     total = len(snap.rows)
-    renderer = _Renderer(files, total if "html" in formats else 0)
+    renderer = _Renderer(files, total if {"md", "html"} & set(formats) else 0, snap, formats)
+    public: dict[str, str] | None = None
     try:
         _write_pages(session, snap, files, renderer, formats, since, progress, total)
+        if "json" in formats or "csv" in formats:
+            # The public record as SQLite with its Datasette metadata, beside the JSON and
+            # CSV: built from tracker.json in a worker while the last pages are written, when
+            # there are workers and a tracker.json; here otherwise.
+            from mou_tracker.reports import datasette_meta, public_db
+
+            path = files._path(public_db.SQLITE_FILE)
+            json_path = files.root / "data/tracker.json" if "json" in formats else None
+            if renderer.pool is not None and json_path is not None:
+                building = renderer.pool.submit(_public_db_job, str(path), str(json_path))
+                renderer.drain(wait=True)
+                building.result()
+            else:
+                public_db.write(session, snap, path, json_path)
+            files.hashes[public_db.SQLITE_FILE] = hashlib.sha256(path.read_bytes()).hexdigest()
+            files.write(datasette_meta.METADATA_FILE, datasette_meta.metadata_yaml(snap))
+            public = public_db.REPRODUCIBLE
     finally:
         renderer.close()
-    public: dict[str, str] | None = None
-    if "json" in formats or "csv" in formats:
-        # The public record as SQLite with its Datasette metadata, beside the JSON and CSV.
-        from mou_tracker.reports import datasette_meta, public_db
-
-        path = files._path(public_db.SQLITE_FILE)
-        json_path = files.root / "data/tracker.json" if "json" in formats else None
-        public_db.write(session, snap, path, json_path)
-        files.hashes[public_db.SQLITE_FILE] = hashlib.sha256(path.read_bytes()).hexdigest()
-        files.write(datasette_meta.METADATA_FILE, datasette_meta.metadata_yaml(snap))
-        public = public_db.REPRODUCIBLE
     manifest = {
         "generator": GENERATOR,
         "as_of": iso(snap.as_of),
@@ -406,12 +499,13 @@ def _write_pages(
         )
         done = 0
         for batch in model.details_in_batches(session):
+            if "md" in formats or "html" in formats:
+                renderer.commitments(batch)
             for detail in batch:
-                page(page_path(detail.ref), pages.commitment_page(detail, snap))
                 writer.add(detail)
             renderer.drain()
             done += len(batch)
-            crashpoint("export:batch")
+            sys.audit("mou_tracker.crashpoint", "export:batch")  # see faults.py
             if progress is not None:
                 progress(done, total)
         writer.close()
@@ -595,7 +689,7 @@ def _swap(new: Path, out: Path) -> None:
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     old.rmdir()
     os.rename(out, old)
-    crashpoint("export:between-renames")
+    sys.audit("mou_tracker.crashpoint", "export:between-renames")  # see faults.py
     os.rename(new, out)
     os.rename(old, new)
 

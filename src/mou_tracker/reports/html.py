@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from mou_tracker.reports.legend import SYMBOL_CLASSES
@@ -122,7 +123,11 @@ def render_page(markdown_text: str) -> str:
     root = "../../" if "](../README.md)" in markdown_text else "../"
     tokens = _decorate(tokens, root)
     body = md.renderer.render(tokens, md.options, {})
-    description = _description(tokens, title)
+    return document(title, _description(tokens, title), root, body)
+
+
+def document(title: str, description: str, root: str, body: str) -> str:
+    """The HTML document around a rendered page body (shared with the page model's path)."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -170,8 +175,24 @@ def _html(content: str) -> Token:
     return Token("html_inline", "", 0, content=content)
 
 
-def _decorate(tokens: list[Token], root: str) -> list[Token]:
-    evidence_ids = {
+class _Ids:
+    """The ids given out on one page: a repeat gets ``-2``, ``-3``... in page order."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def unique(self, name: str) -> str:
+        candidate, n = name, 1
+        while candidate in self.used:
+            n += 1
+            candidate = f"{name}-{n}"
+        self.used.add(candidate)
+        return candidate
+
+
+def _evidence_labels(tokens: list[Token]) -> set[str]:
+    """The evidence numbers a page names as "evidence #N" (its citations may link to them)."""
+    return {
         match.group(1)
         for tok in tokens
         if tok.type == "inline"
@@ -179,18 +200,23 @@ def _decorate(tokens: list[Token], root: str) -> list[Token]:
         if child.type == "text"
         for match in _EVIDENCE_LABEL.finditer(child.content)
     }
-    used: set[str] = set()
 
-    def unique(name: str) -> str:
-        candidate, n = name, 1
-        while candidate in used:
-            n += 1
-            candidate = f"{name}-{n}"
-        used.add(candidate)
-        return candidate
+
+def _decorate(
+    tokens: list[Token],
+    root: str,
+    *,
+    evidence_ids: set[str] | None = None,
+    ids: _Ids | None = None,
+    section: str = "",
+) -> list[Token]:
+    """Decorate a page's tokens (or, from the page model, one quoted note's, with the page's
+    evidence numbers, ids given so far and current section)."""
+    if evidence_ids is None:
+        evidence_ids = _evidence_labels(tokens)
+    unique = (ids or _Ids()).unique
 
     out: list[Token] = []
-    section = ""
     headers: list[str] = []
     in_head = False
     column = 0
@@ -328,8 +354,8 @@ def _decorate_inline(
     return out
 
 
-def _description(tokens: list[Token], title: str) -> str:
-    """The page's title and the first quoted block (the legal caveat), at most 300 characters."""
+def _quote_texts(tokens: list[Token]) -> list[str]:
+    """The text of each paragraph of the first block quote."""
     quote: list[str] = []
     inside = False
     for tok in tokens:
@@ -339,7 +365,48 @@ def _description(tokens: list[Token], title: str) -> str:
             break
         elif inside and tok.type == "inline":
             quote.append(_text_of(tok))
-    text = " ".join(" ".join([title + ".", *quote]).split())
+    return quote
+
+
+def _description(tokens: list[Token], title: str) -> str:
+    """The page's title and the first quoted block (the legal caveat), at most 300 characters."""
+    text = " ".join(" ".join([title + ".", *_quote_texts(tokens)]).split())
     if len(text) > 300:
         text = text[:299].rsplit(" ", 1)[0] + "…"
     return text
+
+
+_DECORATIONS = re.compile(f"{_SYMBOL.pattern}|{_CITATION.pattern}|({_DATE.pattern})")
+
+
+_MAY_DECORATE = re.compile(r"[" + "".join(SYMBOL_CLASSES) + r"]|\(#|\d-\d")
+
+
+def decorate_text(text: str, evidence_ids: set[str], cell: bool) -> str:
+    """One run of text as HTML, decorated as :func:`_decorate_inline` decorates a text token
+    (status symbols, citations of evidence on the page, dates kept whole in table cells):
+    what the page model writes where markdown-it would render those tokens."""
+    if not _MAY_DECORATE.search(text):
+        return escapeHtml(text)
+    out: list[str] = []
+    position = 0
+    for match in _DECORATIONS.finditer(text):
+        symbol, cited, day = match.group(1), match.group(2), match.group(3)
+        if cited is not None and cited not in evidence_ids:
+            continue
+        if day is not None and not cell:
+            continue
+        if match.start() > position:
+            out.append(escapeHtml(text[position : match.start()]))
+        if day is not None:
+            out.append(f'<span class="nw">{day}</span>')
+        elif symbol is not None:
+            out.append(
+                f'<span class="st st-{SYMBOL_CLASSES[symbol]}" aria-hidden="true">{symbol}</span>'
+            )
+        else:
+            out.append(f'(<a href="#ev-{cited}">#{cited}</a>)')
+        position = match.end()
+    if position < len(text):
+        out.append(escapeHtml(text[position:]))
+    return "".join(out)

@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import column, func, select, table, text
+from sqlalchemy import ColumnElement, column, func, select, table, text
 from sqlmodel import Session, col
 
+from mou_tracker.domain import derived
 from mou_tracker.domain.models import (
     Commitment,
     CommitmentRevision,
@@ -62,14 +63,14 @@ def as_of(session: Session) -> datetime | None:
         session.scalar(select(func.max(recorded(Evidence)))),
         session.scalar(select(func.max(recorded(EvidenceRevision)))),
         session.scalar(select(func.max(recorded(TargetChange)))),
-        session.scalar(select(func.max(recorded(Note))).where(Note.visibility == "public")),
-        session.scalar(select(func.max(LinkCheck.checked_at))),
+        session.scalar(select(func.max(recorded(Note))).where(col(Note.visibility) == "public")),
+        session.scalar(select(func.max(col(LinkCheck.checked_at)))),
         session.scalar(select(func.max(recorded(CommitmentRevision)))),
-        session.scalar(select(func.max(Commitment.added_at))),
+        session.scalar(select(func.max(col(Commitment.added_at)))),
     ]
     found = [_aware(c) for c in candidates if c is not None]
     if not found:
-        day = session.scalar(select(func.max(Memorandum.signed)))
+        day = session.scalar(select(func.max(col(Memorandum.signed))))
         return datetime.combine(day, time(0), UTC) if day else None
     return max(found)
 
@@ -173,16 +174,16 @@ def snapshot(session: Session, report_date: date | None = None) -> Snapshot:
         state = links.get(m.source_url)
         if state is not None and state.changed:
             official.append((m.slug, state))
-    added = dict(session.execute(select(Commitment.ref, Commitment.added_at)).all())
+    added = dict(session.execute(select(col(Commitment.ref), col(Commitment.added_at))).all())
     attention = sorted(url for url, state in links.items() if state.needs_attention)
     refs_of: dict[str, list[str]] = {}
     for start in range(0, len(attention), 1000):
         chunk = attention[start : start + 1000]
         query = (
-            select(Evidence.url, Commitment.ref)
-            .join(Commitment, Commitment.id == Evidence.commitment_id)
-            .where(Evidence.url.in_(chunk))  # type: ignore[attr-defined]
-            .order_by(Evidence.url, Commitment.ref)
+            select(col(Evidence.url), col(Commitment.ref))
+            .join(Commitment, col(Commitment.id) == col(Evidence.commitment_id))
+            .where(col(Evidence.url).in_(chunk))
+            .order_by(col(Evidence.url), col(Commitment.ref))
         )
         for url, ref in session.execute(query):
             refs_of.setdefault(url, []).append(ref)
@@ -213,16 +214,18 @@ def _internal_note_counts(session: Session) -> dict[str, int]:
     a view owned by the tables' owner (``mou-tracker roles setup``), which gives the number
     and nothing else."""
     query = (
-        select(Commitment.ref, func.count(Note.id))
-        .join(Note, Note.commitment_id == Commitment.id)
-        .where(Note.visibility == "internal")
-        .group_by(Commitment.ref)
+        select(col(Commitment.ref), func.count(col(Note.id)))
+        .join(Note, col(Note.commitment_id) == col(Commitment.id))
+        .where(col(Note.visibility) == "internal")
+        .group_by(col(Commitment.ref))
     )
     if session.get_bind().dialect.name == "postgresql" and session.scalar(
         text("SELECT to_regclass('mou_internal_note_count') IS NOT NULL")
     ):
         view = table("mou_internal_note_count", column("commitment_id"), column("n"))
-        query = select(Commitment.ref, view.c.n).join(view, view.c.commitment_id == Commitment.id)
+        query = select(col(Commitment.ref), view.c.n).join(
+            view, view.c.commitment_id == col(Commitment.id)
+        )
     return {ref: int(n) for ref, n in session.execute(query)}
 
 
@@ -246,15 +249,17 @@ def details_in_batches(
     session: Session, batch: int = DETAIL_BATCH
 ) -> Iterator[list[CommitmentDetail]]:
     """Every commitment's details (public notes only), a batch at a time, in report order."""
-    ids = list(
-        session.scalars(
-            select(Commitment.id).order_by(
-                Commitment.memorandum_id, Commitment.position, Commitment.id
+    ids = [
+        cid
+        for cid in session.scalars(
+            select(col(Commitment.id)).order_by(
+                col(Commitment.memorandum_id), col(Commitment.position), col(Commitment.id)
             )
         )
-    )
+        if cid is not None  # a stored row always has its id
+    ]
     for start in range(0, len(ids), batch):
-        yield commitment_details(session, ids[start : start + batch], include_internal=False)  # type: ignore[arg-type]
+        yield commitment_details(session, ids[start : start + batch], include_internal=False)
 
 
 ALL_KINDS = ("history", "evidence", "correction", "target", "note", "commitment correction")
@@ -275,20 +280,20 @@ def events(
     or moved, public notes. Each kind is read with one query; the union is sorted here.
     """
 
-    def window(column):  # type: ignore[no-untyped-def]
-        conds = []
+    def window(column: ColumnElement[Any]) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
         if start is not None:
             conds.append(column >= start)
         if end is not None:
             conds.append(column <= end)
         return conds
 
-    def newest(query, column, effective):  # type: ignore[no-untyped-def]
+    def newest(query: Any, column: ColumnElement[Any], effective: ColumnElement[Any]) -> Any:
         # The same order as the sort below (recorded, effective, ref), so that a limit keeps
         # the same rows whatever order the backend found them in: many rows share a recording
         # time (everything one sync recorded), and ids differ after a restore.
         query = query.where(*window(column)).order_by(
-            column.desc(), effective.desc(), Commitment.ref.desc()
+            column.desc(), effective.desc(), col(Commitment.ref).desc()
         )
         return query.limit(limit) if limit is not None else query
 
@@ -311,21 +316,26 @@ def events(
 
 def _history_events(session: Session, newest: Any, found: list[Event]) -> None:
     history = newest(
-        select(HistoryEntry, Commitment.ref, Commitment.title).join(
-            Commitment, Commitment.id == HistoryEntry.commitment_id
+        select(HistoryEntry, col(Commitment.ref), col(Commitment.title)).join(
+            Commitment, col(Commitment.id) == col(HistoryEntry.commitment_id)
         ),
         recorded(HistoryEntry),
-        HistoryEntry.at,
+        col(HistoryEntry.at),
     )
     rows = list(session.execute(history))
     cited: dict[int, list[tuple[int, str, str]]] = {}
     ids = [h.id for h, _ref, _title in rows if h.kind == "status"]
     for start in range(0, len(ids), 1000):
         query = (
-            select(HistoryEvidence.history_id, Evidence.id, Evidence.title, Evidence.url)
-            .join(Evidence, Evidence.id == HistoryEvidence.evidence_id)
+            select(
+                col(HistoryEvidence.history_id),
+                col(Evidence.id),
+                col(Evidence.title),
+                col(Evidence.url),
+            )
+            .join(Evidence, col(Evidence.id) == col(HistoryEvidence.evidence_id))
             .where(col(HistoryEvidence.history_id).in_(ids[start : start + 1000]))
-            .order_by(HistoryEvidence.history_id, Evidence.id)
+            .order_by(col(HistoryEvidence.history_id), col(Evidence.id))
         )
         for hid, eid, ev_title, url in session.execute(query):
             cited.setdefault(hid, []).append((eid, ev_title, url))
@@ -349,11 +359,11 @@ def _history_events(session: Session, newest: Any, found: list[Event]) -> None:
 
 def _evidence_events(session: Session, newest: Any, found: list[Event]) -> None:
     evidence = newest(
-        select(Evidence, Commitment.ref, Commitment.title).join(
-            Commitment, Commitment.id == Evidence.commitment_id
+        select(Evidence, col(Commitment.ref), col(Commitment.title)).join(
+            Commitment, col(Commitment.id) == col(Evidence.commitment_id)
         ),
         recorded(Evidence),
-        Evidence.added_at,
+        col(Evidence.added_at),
     )
     for e, ref, title in session.execute(evidence):
         at, effective = _effective(e.recorded_at, e.added_at)
@@ -374,11 +384,17 @@ def _evidence_events(session: Session, newest: Any, found: list[Event]) -> None:
 
 def _correction_events(session: Session, newest: Any, found: list[Event]) -> None:
     corrections = newest(
-        select(EvidenceRevision, Evidence.title, Evidence.url, Commitment.ref, Commitment.title)
-        .join(Evidence, Evidence.id == EvidenceRevision.evidence_id)
-        .join(Commitment, Commitment.id == Evidence.commitment_id),
+        select(
+            EvidenceRevision,
+            col(Evidence.title),
+            col(Evidence.url),
+            col(Commitment.ref),
+            col(Commitment.title),
+        )
+        .join(Evidence, col(Evidence.id) == col(EvidenceRevision.evidence_id))
+        .join(Commitment, col(Commitment.id) == col(Evidence.commitment_id)),
         recorded(EvidenceRevision),
-        EvidenceRevision.at,
+        col(EvidenceRevision.at),
     )
     for r, ev_title, ev_url, ref, title in session.execute(corrections):
         fields = ", ".join(c["field"] for c in r.changes)
@@ -399,11 +415,11 @@ def _correction_events(session: Session, newest: Any, found: list[Event]) -> Non
 
 def _target_events(session: Session, newest: Any, found: list[Event]) -> None:
     targets = newest(
-        select(TargetChange, Commitment.ref, Commitment.title).join(
-            Commitment, Commitment.id == TargetChange.commitment_id
+        select(TargetChange, col(Commitment.ref), col(Commitment.title)).join(
+            Commitment, col(Commitment.id) == col(TargetChange.commitment_id)
         ),
         recorded(TargetChange),
-        TargetChange.at,
+        col(TargetChange.at),
     )
     for t, ref, title in session.execute(targets):
         at, effective = _effective(t.recorded_at, t.at)
@@ -424,11 +440,11 @@ def _target_events(session: Session, newest: Any, found: list[Event]) -> None:
 
 def _note_events(session: Session, newest: Any, found: list[Event]) -> None:
     notes = newest(
-        select(Note, Commitment.ref, Commitment.title)
-        .join(Commitment, Commitment.id == Note.commitment_id)
-        .where(Note.visibility == "public"),  # internal notes never reach a report
+        select(Note, col(Commitment.ref), col(Commitment.title))
+        .join(Commitment, col(Commitment.id) == col(Note.commitment_id))
+        .where(col(Note.visibility) == "public"),  # internal notes never reach a report
         recorded(Note),
-        Note.at,
+        col(Note.at),
     )
     for n, ref, title in session.execute(notes):
         at, effective = _effective(n.recorded_at, n.at)
@@ -449,11 +465,11 @@ def _commitment_correction_events(session: Session, newest: Any, found: list[Eve
     """Corrections of how a commitment is recorded (its public corrections log). ``text`` is
     the reason; ``changes`` the fields with their old and new values."""
     corrections = newest(
-        select(CommitmentRevision, Commitment.ref, Commitment.title).join(
-            Commitment, Commitment.id == CommitmentRevision.commitment_id
+        select(CommitmentRevision, col(Commitment.ref), col(Commitment.title)).join(
+            Commitment, col(Commitment.id) == col(CommitmentRevision.commitment_id)
         ),
         recorded(CommitmentRevision),
-        CommitmentRevision.at,
+        col(CommitmentRevision.at),
     )
     for r, ref, title in session.execute(corrections):
         at, effective = _effective(r.recorded_at, r.at)
@@ -482,10 +498,10 @@ class LatestEvidence:
 def latest_evidence(session: Session, limit: int) -> list[LatestEvidence]:
     """The most recently published evidence, one entry per URL with every commitment citing it."""
     query = (
-        select(Evidence.url, Evidence.title, Evidence.published, Commitment.ref)
-        .join(Commitment, Commitment.id == Evidence.commitment_id)
-        .where(Evidence.published.is_not(None))  # type: ignore[union-attr]
-        .order_by(Evidence.published.desc(), Evidence.url, Commitment.ref)  # type: ignore[union-attr]
+        select(col(Evidence.url), col(Evidence.title), col(Evidence.published), col(Commitment.ref))
+        .join(Commitment, col(Commitment.id) == col(Evidence.commitment_id))
+        .where(col(Evidence.published).is_not(None))
+        .order_by(col(Evidence.published).desc(), col(Evidence.url), col(Commitment.ref))
         .limit(limit * 20)
     )
     found: dict[str, LatestEvidence] = {}
@@ -537,9 +553,9 @@ def digest(session: Session, snap: Snapshot, since: date | None) -> Digest | Non
     overdue = [
         row
         for row in snap.rows
-        if row.strength != "vision"
-        and row.next_review is not None
-        and start_day <= row.next_review < snap.today
+        if row.next_review is not None
+        and start_day <= row.next_review
+        and derived.is_overdue(row.strength, row.next_review, snap.today)
     ]
     return Digest(
         start=start_day,

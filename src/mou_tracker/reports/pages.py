@@ -3,19 +3,22 @@ what changed. Every piece of user text goes through :mod:`mou_tracker.reports.ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
+from mou_tracker.domain import derived
 from mou_tracker.domain.queries import (
     CommitmentDetail,
     CommitmentRow,
     EvidenceView,
     LinkState,
     MemorandumView,
+    OwnerView,
 )
 from mou_tracker.domain.vocab import STATUS_LABELS, STATUSES, STRENGTH_WORDS, STRENGTHS
 from mou_tracker.links import publishable_url
-from mou_tracker.reports import chart
+from mou_tracker.reports import chart, doc
+from mou_tracker.reports.doc import Piece, Pieces
 from mou_tracker.reports.legend import (
     BASIS_MEANINGS,
     BASIS_SHORT,
@@ -34,9 +37,9 @@ from mou_tracker.reports.markdown import (
     note_markdown,
     page_link,
     page_path,
-    quoted,
     table,
 )
+from mou_tracker.reports.markdown import inline as md_inline
 from mou_tracker.reports.model import (
     Digest,
     Event,
@@ -131,7 +134,7 @@ def _share(n: int, total: int) -> str:
     return f"{round(100 * n / total)}%" if total else "—"
 
 
-def _owners(owners: Sequence[object], full: bool = False) -> str:
+def _owners(owners: Sequence[OwnerView], full: bool = False) -> str:
     parts = []
     for o in owners:
         code, name, role = o.code, o.name, o.role
@@ -346,7 +349,8 @@ def index_page(
         "or reconstructed. Owners: lead owners, then supporting owners marked (support). "
         "Review: the date the "
         f"next review is due; **overdue** if before {long_day(today)}. Stale: the newest "
-        'evidence is more than 180 days old, so "no change" may only mean nobody looked.'
+        f"evidence is more than {derived.STALE_AFTER_DAYS} days old, so "
+        '"no change" may only mean nobody looked.'
     )
     out.append("")
     table_rows = []
@@ -738,197 +742,299 @@ def _event_words(e: Event) -> str:
 
 
 def commitment_page(d: CommitmentDetail, snap: Snapshot) -> str:
+    """A commitment's page in Markdown."""
+    return commitment_doc(d, snap).markdown()
+
+
+def _pl(text: str, path: str) -> Pieces:
+    return doc.page_link(text, path)
+
+
+def _word(words: dict[str, str], key: str) -> Piece:
+    return doc.lit(words[key]) if key in words else doc.t(key)
+
+
+def _label_piece(status: str | None) -> Piece:
+    return doc.lit(badge(status)) if status in STATUS_LABELS else doc.t(status)
+
+
+def _owner_pieces(owners: Sequence[OwnerView]) -> Pieces:
+    out: Pieces = []
+    for o in owners:
+        if out:
+            out.append(doc.lit(", "))
+        out += [doc.t(f"{o.name} ({o.code})"), doc.lit(f" ({o.role})")]
+    return out or [doc.lit("—")]
+
+
+def _joined(parts: Sequence[Pieces], sep: str) -> Pieces:
+    out: Pieces = []
+    for k, part in enumerate(parts):
+        if k:
+            out.append(doc.lit(sep))
+        out += part
+    return out
+
+
+def commitment_doc(d: CommitmentDetail, snap: Snapshot) -> doc.Doc:
+    """A commitment's page as a page model: its Markdown and its HTML come from here."""
     today = snap.today
-    out: list[str] = []
-    out.append(f"# {inline(d.ref)}: {inline(d.title)}")
-    out.append("")
-    out.append(
-        f"{page_link('All commitments', '../README.md')} · "
-        f"{page_link('Key to statuses', '../' + LEGEND_FILE)} · {inline(d.memorandum.title)}"
+    page = doc.Doc()
+    lit, t = doc.lit, doc.t
+    page.heading(1, [t(d.ref), lit(": "), t(d.title)])
+    page.blank()
+    page.para(
+        [
+            *_pl("All commitments", "../README.md"),
+            lit(" · "),
+            *_pl("Key to statuses", "../" + LEGEND_FILE),
+            lit(" · "),
+            t(d.memorandum.title),
+        ]
     )
-    out.append("")
-    origin = ORIGIN_WORDS.get(d.origin, inline(d.origin))
-    basis = BASIS_WORDS.get(d.text_basis, inline(d.text_basis))
-    out.append(
-        f"> **Not a contract.** {inline(first_sentence(d.memorandum.legal_status))} "
-        f"This commitment is {origin}; {basis}."
+    page.blank()
+    page.caveat(
+        [
+            *doc.strong(lit("Not a contract.")),
+            lit(" "),
+            t(first_sentence(d.memorandum.legal_status)),
+            lit(" This commitment is "),
+            _word(ORIGIN_WORDS, d.origin),
+            lit("; "),
+            _word(BASIS_WORDS, d.text_basis),
+            lit("."),
+        ]
     )
-    out.append("")
+    page.blank()
     if d.strength == "vision":
-        out.append(
-            "**Not scored.** This is a statement of vision or legal boilerplate, not an "
-            "undertaking anyone can deliver; it is tracked for completeness."
+        page.para(
+            [
+                *doc.strong(lit("Not scored.")),
+                lit(
+                    " This is a statement of vision or legal boilerplate, not an "
+                    "undertaking anyone can deliver; it is tracked for completeness."
+                ),
+            ]
         )
     else:
         since = f" since {long_day(d.status_changed_at)}" if d.status_changed_at else ""
-        out.append(f"**Status: {badge(d.status)}**{since}.")
+        if d.status not in STATUS_LABELS:
+            page.exact = False  # a status outside the vocabulary is written as it stands
+        page.para([*doc.strong(lit(f"Status: {badge(d.status)}")), lit(f"{since}.")])
         if d.status_reason:
-            out.append("")
-            out.append(escape(d.status_reason))
-    out.append("")
+            page.blank()
+            page.para(doc.lines(d.status_reason))
+    page.blank()
 
-    facts = [
-        ["Section", inline(d.section) + f" ({ORIGIN_WORDS.get(d.origin, inline(d.origin))})"],
-        [
+    facts: list[tuple[str, Pieces]] = [
+        ("Section", [t(d.section), lit(" ("), _word(ORIGIN_WORDS, d.origin), lit(")")]),
+        (
             "Source",
-            link("official text" if d.origin == "clause" else "source", d.source_url)
-            + f"; {BASIS_WORDS.get(d.text_basis, inline(d.text_basis))}",
-        ],
-        ["Theme", inline(d.theme)],
-        ["Strength", f"**{d.strength}** — {inline(STRENGTH_WORDS.get(d.strength, ''))}"],
-        ["Owners", _owners(d.owners, full=True)],
+            [
+                *doc.link("official text" if d.origin == "clause" else "source", d.source_url),
+                lit("; "),
+                _word(BASIS_WORDS, d.text_basis),
+            ],
+        ),
+        ("Theme", [t(d.theme)]),
+        (
+            "Strength",
+            [
+                *doc.strong(lit(d.strength)),
+                lit(" — "),
+                t(STRENGTH_WORDS.get(d.strength, "")),
+            ],
+        ),
+        ("Owners", _owner_pieces(d.owners)),
     ]
+    if d.strength not in STRENGTH_WORDS:
+        page.exact = False  # written in bold as it stands
     if d.restates:
         facts.append(
-            [
+            (
                 "Restates",
-                ", ".join(page_link(r, page_path(r, from_index=False)) for r in d.restates)
-                + ": the same promise, counted there and not again in the headline figures",
-            ]
+                [
+                    *_joined([_pl(r, page_path(r, from_index=False)) for r in d.restates], ", "),
+                    lit(": the same promise, counted there and not again in the headline figures"),
+                ],
+            )
         )
     restated_by = snap.restated_by.get(d.ref, ())
     if restated_by:
         facts.append(
-            [
+            (
                 "Restated by",
-                ", ".join(page_link(r, page_path(r, from_index=False)) for r in restated_by)
-                + " (counted once, here)",
-            ]
+                [
+                    *_joined([_pl(r, page_path(r, from_index=False)) for r in restated_by], ", "),
+                    lit(" (counted once, here)"),
+                ],
+            )
         )
     if d.strength != "vision":
-        review = (
-            f"every {inline(d.review_cadence)}; {_last_review(d)}; next due {day(d.next_review)}"
-        )
-        if d.next_review is not None and d.next_review < today:
-            review += f" (**overdue** on {long_day(today)})"
-        facts.append(["Review", review])
-        newest = max((e.published for e in d.evidence if e.published), default=None)
-        health = f"{len(d.evidence)} item(s); newest published {day(newest)}"
-        if newest is None or (today - newest).days > 180:
-            health += " (**stale**: nothing newer than 180 days)"
+        review: Pieces = [
+            lit("every "),
+            t(d.review_cadence),
+            lit("; "),
+            *_last_review_pieces(d),
+            lit(f"; next due {day(d.next_review)}"),
+        ]
+        if derived.is_overdue(d.strength, d.next_review, today):
+            review += [lit(" ("), *doc.strong(lit("overdue")), lit(f" on {long_day(today)})")]
+        facts.append(("Review", review))
+        newest = derived.newest_evidence(e.published for e in d.evidence)
+        health: Pieces = [lit(f"{len(d.evidence)} item(s); newest published {day(newest)}")]
+        if derived.is_stale(d.strength, newest, today):
+            stale = f": nothing newer than {derived.STALE_AFTER_DAYS} days)"
+            health += [lit(" ("), *doc.strong(lit("stale")), lit(stale)]
         if d.evidence and all(e.link is None for e in d.evidence):
-            health += "; links not checked yet"
-        facts.append(["Evidence", health])
+            health.append(lit("; links not checked yet"))
+        facts.append(("Evidence", health))
     if d.target is not None or d.original_target is not None:
-        moved = sum(1 for t in d.targets if t.old_target is not None)
-        target = f"original {day(d.original_target)}; current {day(d.target)}"
+        moved = sum(1 for tg in d.targets if tg.old_target is not None)
+        target: Pieces = [lit(f"original {day(d.original_target)}; current {day(d.target)}")]
         if moved:
-            target += f" (re-baselined {moved} time{'s' if moved > 1 else ''})"
+            target.append(lit(f" (re-baselined {moved} time{'s' if moved > 1 else ''})"))
         if d.target is not None and d.target < today and d.status not in ("met", "not_met"):
-            target += " (**missed**)"
-        facts.append(["Target", target])
-    out.extend(_facts(facts))
-    out.append("")
+            target += [lit(" ("), *doc.strong(lit("missed")), lit(")")]
+        facts.append(("Target", target))
+    page.bullets([[*doc.strong(lit(f"{label}:")), lit(" "), *value] for label, value in facts])
+    page.blank()
 
     if d.strength != "vision":
-        out.append(f"**Status over time:** {_strip(d, snap)}")
-        out.append("")
+        page.para([*doc.strong(lit("Status over time:")), lit(" "), *_strip_pieces(d, snap)])
+        page.blank()
 
-    out.append("## What it says, in our words")
-    out.append("")
-    out.append(escape(d.summary))
-    out.append("")
+    page.heading(2, [lit("What it says, in our words")])
+    page.blank()
+    page.para(doc.lines(d.summary))
+    page.blank()
 
-    out.append("## Status timeline")
-    out.append("")
+    page.heading(2, [lit("Status timeline")])
+    page.blank()
     by_id = {e.id: e for e in d.evidence}
     if d.history:
-        rows = []
+        rows: list[list[Pieces]] = []
         for h in d.history:
-            change = (
-                f"{_label(h.from_status)} → **{_label(h.to_status)}**"
+            change: Pieces = (
+                [_label_piece(h.from_status), lit(" → "), *doc.strong(_label_piece(h.to_status))]
                 if h.kind == "status"
-                else f"review: {_label(h.to_status)} stands"
+                else [lit("review: "), _label_piece(h.to_status), lit(" stands")]
             )
-            cited = "; ".join(
-                f"{link(by_id[i].title, by_id[i].url)} (#{i})" for i in h.evidence_ids if i in by_id
+            cited = _joined(
+                [
+                    [*doc.link(by_id[i].title, by_id[i].url), lit(f" (#{i})")]
+                    for i in h.evidence_ids
+                    if i in by_id
+                ],
+                "; ",
             )
             rows.append(
                 [
-                    _two_times(h.at, h.recorded_at),
+                    [lit(_two_times(h.at, h.recorded_at))],
                     change,
-                    inline(h.actor),
-                    inline(h.reason),
-                    cited or "—",
+                    [t(h.actor)],
+                    [t(h.reason)],
+                    cited or [lit("—")],
                 ]
             )
-        out.append(table(["When (effective)", "Change", "By", "Why", "Evidence cited"], rows))
+        page.table(["When (effective)", "Change", "By", "Why", "Evidence cited"], rows)
     elif d.strength == "vision":
-        out.append("Not scored, so no status history.")
+        page.para([lit("Not scored, so no status history.")])
     else:
-        out.append("Not assessed yet: no status change has been recorded.")
-    out.append("")
+        page.para([lit("Not assessed yet: no status change has been recorded.")])
+    page.blank()
 
     if d.targets:
-        out.append("## Target dates")
-        out.append("")
+        page.heading(2, [lit("Target dates")])
+        page.blank()
         rows = []
-        for t in d.targets:
-            change = (
-                f"set to {day(t.new_target)}"
-                if t.old_target is None
-                else f"{day(t.old_target)} → {day(t.new_target)}"
+        for tg in d.targets:
+            moved_to = (
+                f"set to {day(tg.new_target)}"
+                if tg.old_target is None
+                else f"{day(tg.old_target)} → {day(tg.new_target)}"
             )
             evidence = (
-                f"{link(t.evidence_url, t.evidence_url)} (#{t.evidence_id})"
-                if t.evidence_url
-                else "—"
+                [*doc.link(tg.evidence_url, tg.evidence_url), lit(f" (#{tg.evidence_id})")]
+                if tg.evidence_url
+                else [lit("—")]
             )
             rows.append(
-                [_two_times(t.at, t.recorded_at), change, inline(t.by), inline(t.reason), evidence]
+                [
+                    [lit(_two_times(tg.at, tg.recorded_at))],
+                    [lit(moved_to)],
+                    [t(tg.by)],
+                    [t(tg.reason)],
+                    evidence,
+                ]
             )
-        out.append(table(["When (effective)", "Target", "By", "Why", "Evidence"], rows))
-        out.append("")
+        page.table(["When (effective)", "Target", "By", "Why", "Evidence"], rows)
+        page.blank()
 
-    out.append(f"## Evidence ({len(d.evidence)})")
-    out.append("")
+    page.heading(2, [lit(f"Evidence ({len(d.evidence)})")])
+    page.blank()
     if d.evidence:
-        out.append(
-            "Newest first. Each item: publication date, source, what kind of source, how it bears on the commitment, and how sure we are of it."
+        page.para(
+            [
+                lit(
+                    "Newest first. Each item: publication date, source, what kind of source, how it bears on the commitment, and how sure we are of it."
+                )
+            ]
         )
-        out.append("")
+        page.blank()
         ordered = sorted(d.evidence, key=lambda e: (e.published or date.min, e.id), reverse=True)
         for e in ordered:
-            out.extend(_evidence_item(e))
+            page.loose_item(_evidence_paragraphs(e))
     else:
-        out.append("No evidence recorded yet.")
-        out.append("")
+        page.para([lit("No evidence recorded yet.")])
+        page.blank()
 
-    out.extend(_corrections(d))
+    _corrections(page, d)
 
-    out.append("## Notes")
-    out.append("")
+    page.heading(2, [lit("Notes")])
+    page.blank()
     public = [n for n in d.notes if n.visibility == "public"]
     if public:
-        out.append(
-            "Notes by the tracking team, quoted as written; a note never changes the status above."
+        page.para(
+            [
+                lit(
+                    "Notes by the tracking team, quoted as written; a note never changes the status above."
+                )
+            ]
         )
-        out.append("")
+        page.blank()
     for n in public:
-        out.append(f"Note of {_two_times(n.at, n.recorded_at)} by {inline(n.author)}:")
-        out.append("")
-        out.append(quoted(note_markdown(n.body)))
-        out.append("")
+        page.para([lit(f"Note of {_two_times(n.at, n.recorded_at)} by "), t(n.author), lit(":")])
+        page.blank()
+        page.quoted_markdown(note_markdown(n.body))
+        page.blank()
     if not public:
-        out.append("No public notes.")
-        out.append("")
+        page.para([lit("No public notes.")])
+        page.blank()
     withheld = snap.internal_notes.get(d.ref, 0)
-    out.append(
-        f"{withheld} internal note{'s' if withheld != 1 else ''} kept by the tracking team "
-        f"{'are' if withheld != 1 else 'is'} withheld from this page."
+    page.para(
+        [
+            lit(
+                f"{withheld} internal note{'s' if withheld != 1 else ''} kept by the tracking team "
+                f"{'are' if withheld != 1 else 'is'} withheld from this page."
+            )
+        ]
     )
-    out.append("")
-    out.append("---")
-    out.append("")
-    out.append(
-        f"Report date {long_day(snap.report_date)}. Generated by {GENERATOR}. "
-        f"{page_link('All commitments', '../README.md')}."
+    page.blank()
+    page.rule()
+    page.blank()
+    page.para(
+        [
+            lit(f"Report date {long_day(snap.report_date)}. Generated by {GENERATOR}. "),
+            *_pl("All commitments", "../README.md"),
+            lit("."),
+        ]
     )
-    out.append("")
-    return "\n".join(out)
+    page.blank()
+    return page
 
 
-def _strip(d: CommitmentDetail, snap: Snapshot) -> str:
+def _strip_pieces(d: CommitmentDetail, snap: Snapshot) -> Pieces:
     """Each status the commitment has held, from the day it took effect: ``◌ not yet assessed
     from 21 July 2025 → ◔ in progress from 22 October 2025 → …``."""
     began = d.added_at.date() if d.added_at else d.memorandum.signed
@@ -944,84 +1050,163 @@ def _strip(d: CommitmentDetail, snap: Snapshot) -> str:
             spans[-1] = (h.to_status, start)
         if len(spans) > 1 and spans[-1][0] == spans[-2][0]:
             spans.pop()
-    parts = [f"{_label(status)} from {long_day(start)}" for status, start in spans]
+    parts = [[_label_piece(status), doc.lit(f" from {long_day(start)}")] for status, start in spans]
     days = (snap.report_date - spans[-1][1]).days
-    return " → ".join(parts) + f" ({days} day{'s' if days != 1 else ''} to the report date)."
+    return [
+        *_joined(parts, " → "),
+        doc.lit(f" ({days} day{'s' if days != 1 else ''} to the report date)."),
+    ]
 
 
-def _evidence_item(e: EvidenceView) -> list[str]:
-    source = inline(e.publisher) if e.publisher else "publisher not recorded"
+def _last_review_pieces(d: CommitmentDetail) -> Pieces:
+    """The last review as a record says it: the newest review or status change, with who made
+    it. A review date with no record behind it (a field in a file) is not called a review."""
+    latest = d.history[-1] if d.history else None
+    if latest is not None and (d.last_reviewed is None or latest.at.date() >= d.last_reviewed):
+        what = "reviewed" if latest.kind == "review" else "assessed"
+        return [doc.lit(f"last {what} {day(latest.at)} by "), doc.t(latest.actor)]
+    if d.last_reviewed is not None:
+        return [
+            doc.lit(
+                f"the schedule counts from {day(d.last_reviewed)} (no review record on that day)"
+            )
+        ]
+    return [doc.lit("not reviewed yet")]
+
+
+def _evidence_paragraphs(e: EvidenceView) -> list[Pieces]:
+    lit, t = doc.lit, doc.t
+    source = t(e.publisher) if e.publisher else lit("publisher not recorded")
     when = day(e.published) if e.published else "undated"
-    detail = " · ".join(
-        (
-            KIND_WORDS.get(e.kind, inline(e.kind)),
-            DIRECTION_WORDS.get(e.direction, inline(e.direction)),
-            CONFIDENCE_WORDS.get(e.confidence, inline(e.confidence)),
-            f"evidence #{e.id}",
-        )
-    )
     # A backslash at the end of a line is a hard line break in CommonMark.
-    lines = [f"- **{when}** · {link(e.title, e.url)} · {source}\\", f"  {detail}"]
+    first: Pieces = [
+        *doc.strong(lit(when)),
+        lit(" · "),
+        *doc.link(e.title, e.url),
+        lit(" · "),
+        source,
+        doc.br(),
+        _word(KIND_WORDS, e.kind),
+        lit(" · "),
+        _word(DIRECTION_WORDS, e.direction),
+        lit(" · "),
+        _word(CONFIDENCE_WORDS, e.confidence),
+        lit(f" · evidence #{e.id}"),
+    ]
+    paragraphs = [first]
     if e.summary:
-        lines += ["", f"  {inline(e.summary)}"]
-    extra = []
+        paragraphs.append([t(e.summary)])
+    extra: list[Pieces] = []
     if e.archived_url:
-        extra.append(f"Archived copy: {link(e.archived_url, e.archived_url)}.")
+        extra.append([lit("Archived copy: "), *doc.link(e.archived_url, e.archived_url), lit(".")])
     if e.link is not None:
-        extra.append(f"Link health: {_link_health(e.link)}.")
+        extra.append([lit("Link health: "), *_link_health_pieces(e.link), lit(".")])
         now_at = publishable_url(e.link.final_url) if e.link.moved else None
         if now_at:
-            extra.append(f"Now at {link(now_at, now_at)}.")
+            extra.append([lit("Now at "), *doc.link(now_at, now_at), lit(".")])
     if extra:
-        lines += ["", "  " + " ".join(extra)]
+        paragraphs.append(_joined(extra, " "))
     for r in e.revisions:
-        changes = ", ".join(
-            f"{inline(field)} from “{inline(old) or '—'}” to “{inline(new) or '—'}”"
-            for field, old, new in r.changes
+        changes = _joined(
+            [
+                [
+                    t(field),
+                    lit(" from “"),
+                    t(old) if md_inline(old) else lit("—"),
+                    lit("” to “"),
+                    t(new) if md_inline(new) else lit("—"),
+                    lit("”"),
+                ]
+                for field, old, new in r.changes
+            ],
+            ", ",
         )
-        lines += [
-            "",
-            f"  Corrected {_two_times(r.at, r.recorded_at)} by {inline(r.by)}: {changes} ({inline(r.reason)}).",
-        ]
-    lines.append("")
-    return lines
+        paragraphs.append(
+            [
+                lit(f"Corrected {_two_times(r.at, r.recorded_at)} by "),
+                t(r.by),
+                lit(": "),
+                *changes,
+                lit(" ("),
+                t(r.reason),
+                lit(")."),
+            ]
+        )
+    return paragraphs
+
+
+def _link_health_pieces(state: LinkState) -> Pieces:
+    return [doc.t(state.label), doc.lit(f" (checked {day(state.checked_at)})")]
 
 
 def _changes_words(changes: Sequence[tuple[str, str, str]]) -> str:
     """``title: “old” → “new”; strength: “explore” → “may”`` (an empty value shows as —)."""
-    return "; ".join(
-        f"{inline(field.replace('_', ' '))}: “{inline(old) or '—'}” → “{inline(new) or '—'}”"
-        for field, old, new in changes
+    return doc.markdown_of(_changes_pieces(changes))
+
+
+def _changes_pieces(changes: Sequence[tuple[str, str, str]]) -> Pieces:
+    lit, t = doc.lit, doc.t
+    return _joined(
+        [
+            [
+                t(field.replace("_", " ")),
+                lit(": “"),
+                t(old) if md_inline(old) else lit("—"),
+                lit("” → “"),
+                t(new) if md_inline(new) else lit("—"),
+                lit("”"),
+            ]
+            for field, old, new in changes
+        ],
+        "; ",
     )
 
 
-def _corrections(d: CommitmentDetail) -> list[str]:
+def _corrections(page: doc.Doc, d: CommitmentDetail) -> None:
     """The corrections column of a commitment: every change to how it or its evidence is
     recorded, oldest first, with what it said before, who changed it, when and why."""
+    lit, t = doc.lit, doc.t
     entries = [(r.at, 0, "the commitment", r) for r in d.corrections]
     for e in d.evidence:
         entries += [(r.at, e.id, f"evidence #{e.id}", r) for r in e.revisions]
     entries.sort(key=lambda item: (item[0], item[1]))
-    out = ["## Corrections", ""]
+    page.heading(2, [lit("Corrections")])
+    page.blank()
     if not entries:
-        out += [
-            "None: nothing recorded about this commitment or its evidence has been changed "
-            "since it was entered.",
-            "",
-        ]
-        return out
-    out += [
-        "Every change to how this commitment or its evidence is recorded, oldest first: what it "
-        "said before, what it says now, who changed it, when and why.",
-        "",
-    ]
-    for _at, _order, what, r in entries:
-        out.append(
-            f"- **{_two_times(r.at, r.recorded_at)}**, {what}, by {inline(r.by)}: "
-            f"{_changes_words(r.changes)}. Why: {inline(r.reason)}"
+        page.para(
+            [
+                lit(
+                    "None: nothing recorded about this commitment or its evidence has been changed "
+                    "since it was entered."
+                )
+            ]
         )
-    out.append("")
-    return out
+        page.blank()
+        return
+    page.para(
+        [
+            lit(
+                "Every change to how this commitment or its evidence is recorded, oldest first: what it "
+                "said before, what it says now, who changed it, when and why."
+            )
+        ]
+    )
+    page.blank()
+    page.bullets(
+        [
+            [
+                *doc.strong(lit(_two_times(r.at, r.recorded_at))),
+                lit(f", {what}, by "),
+                t(r.by),
+                lit(": "),
+                *_changes_pieces(r.changes),
+                lit(". Why: "),
+                t(r.reason),
+            ]
+            for _at, _order, what, r in entries
+        ]
+    )
+    page.blank()
 
 
 # --- the digest -------------------------------------------------------------------------------
@@ -1163,7 +1348,9 @@ def _first_line(text: str | None) -> str:
     return first if len(first) <= 200 else first[:199] + "…"
 
 
-def _digest_list(out: list[str], heading: str, items: Sequence[Event], render) -> None:  # type: ignore[no-untyped-def]
+def _digest_list(
+    out: list[str], heading: str, items: Sequence[Event], render: Callable[[Event], str]
+) -> None:
     out.append(f"## {heading} ({len(items)})")
     out.append("")
     if items:

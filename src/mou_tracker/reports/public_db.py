@@ -657,7 +657,9 @@ class PublicDatabase:
         self.conn.close()
 
 
-def write(session: Session, snap: model.Snapshot, path: Path, json_path: Path | None) -> None:
+def write(
+    session: Session | None, snap: model.Snapshot, path: Path, json_path: Path | None
+) -> None:
     """Build the public database at ``path``: from ``json_path`` (the ``tracker.json`` this
     export has just written) when there is one, else from every commitment's public details,
     shaped by the same code that writes that JSON."""
@@ -667,6 +669,8 @@ def write(session: Session, snap: model.Snapshot, path: Path, json_path: Path | 
             for commitment in commitments_in_json(json_path):
                 db.add(commitment)
         else:
+            if session is None:
+                raise TrackerError(f"export: {SQLITE_FILE} needs tracker.json or the database")
             shaper = DataWriter(
                 snap, json_file=None, commitments_csv=None, evidence_csv=None, history_csv=None
             )

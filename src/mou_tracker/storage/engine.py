@@ -8,6 +8,7 @@ busy timeout instead of failing half-way. PostgreSQL is used through psycopg 3.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
 from mou_tracker.domain.errors import InvalidInput, TrackerError
+from mou_tracker.storage import search_index
 
 # Schema set-up lives with the migrations (which stamp a new schema); it is named here too, for
 # the callers that know it from here. The import runs one way only: migrate never imports engine.
@@ -119,13 +121,12 @@ def read(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def write(engine: Engine) -> Iterator[Session]:
     """One transaction: committed if the block finishes, rolled back on any error."""
-    from mou_tracker.faults import crashpoint
-
     with Session(engine.execution_options(mou_write=True), expire_on_commit=False) as session:
         with session.begin():
             yield session
-            crashpoint("write:before-commit")
-        crashpoint("write:after-commit")
+            search_index.merge_pending(session.connection())  # evidence rows into FTS5
+            sys.audit("mou_tracker.crashpoint", "write:before-commit")  # see faults.py
+        sys.audit("mou_tracker.crashpoint", "write:after-commit")
 
 
 def run_write(engine: Engine, action: Callable[[Session], T], *, attempts: int = 5) -> T:

@@ -31,9 +31,9 @@ class Locator:
                     in_multiline = None
                 continue
             array = _ARRAY_HEADER.match(line)
-            table = None if array else _TABLE_HEADER.match(line)
-            if array or table:
-                name = (array or table).group(1).replace(" ", "")  # type: ignore[union-attr]
+            header = array or _TABLE_HEADER.match(line)
+            if header:
+                name = header.group(1).replace(" ", "")
                 parts = name.split(".")
                 parent: Path = ()
                 if len(parts) > 1:

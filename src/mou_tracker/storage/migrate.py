@@ -10,6 +10,7 @@ Alembic itself is imported only when a schema is created or upgraded, never on a
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from mou_tracker.domain.errors import TrackerError
-from mou_tracker.faults import crashpoint
 
 # The newest revision in migrations/versions (a test keeps the two in step).
-SCHEMA_HEAD = "0009"
+SCHEMA_HEAD = "0010"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -58,6 +58,10 @@ def create_schema(engine: Engine) -> None:
     import mou_tracker.domain.models  # noqa: F401  (registers the tables)
 
     SQLModel.metadata.create_all(engine)
+    from mou_tracker.storage import search_index
+
+    with engine.begin() as conn:
+        search_index.install(conn)
     stamp_head(engine)
 
 
@@ -95,7 +99,7 @@ def sqlite_backup(engine: Engine, label: str) -> Path:
                 copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
             finally:
                 copy.close()
-        crashpoint("migrate:backup-written")
+        sys.audit("mou_tracker.crashpoint", "migrate:backup-written")  # see faults.py
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

@@ -17,6 +17,7 @@ from textual.theme import Theme
 
 from mou_tracker.tui.commands import TrackerCommands
 from mou_tracker.tui.data import PAGE_SIZE
+from mou_tracker.tui.modals.undo import Undoable
 from mou_tracker.tui.palette import Palette, palette_for
 from mou_tracker.tui.screens.main import MainScreen
 from mou_tracker.tui.text import apply_palette
@@ -55,6 +56,7 @@ class TrackerApp(App[int]):
         self.poll_seconds = poll_seconds
         self.page_size = page_size
         self.palette: Palette | None = None
+        self.undo_stack: list[Undoable] = []  # this session's writes that u can take back
         # Offer only themes whose colours can be measured (the ANSI ones are the terminal's).
         for name, theme in list(self.available_themes.items()):
             if palette_for(theme) is None:

@@ -72,6 +72,11 @@ def tracker_commands(screen: MainScreen) -> list[Command]:
             "The status stands: record the review and move the next review date",
             screen.action_record_review,
         ),
+        (
+            "Undo my last action",
+            "Take back this session's last note, evidence or status change, as a new entry",
+            screen.action_undo,
+        ),
         ("Export now", "Write the reports (Markdown, HTML, JSON, CSV)", screen.action_export),
         (
             "Open evidence link",
@@ -225,6 +230,6 @@ class TrackerCommands(Provider):
             find, thread=True, group="palette", exclusive=True, exit_on_error=False
         )
         try:
-            return await worker.wait()  # type: ignore[no-any-return]
+            return await worker.wait()
         except Exception:  # noqa: BLE001 - a failed lookup just finds nothing
             return []

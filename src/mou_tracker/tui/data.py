@@ -10,8 +10,8 @@ what the list screen needs beyond ``domain.queries``:
   and strengths in their vocabulary order rather than alphabetically, empty dates last;
 - evidence aggregates as correlated subqueries, evaluated only for the rows of the page (the
   domain's ``list_commitments`` aggregates the whole evidence table for every page);
-- a search that matches every word (AND), each in ref, title, summary, theme, owners or
-  evidence titles, with the owner match resolved against the small party table first.
+- nothing of its own for search: the words and what they match are ``domain.derived``'s,
+  answered by the database's search index, exactly as for ``mou-tracker list --search``.
 
 Nothing here imports Textual.
 """
@@ -21,18 +21,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from mou_tracker.domain import derived
 from mou_tracker.domain import queries as q
 from mou_tracker.domain.models import Commitment, Evidence, Memorandum, Owner, Party
 from mou_tracker.domain.queries import CommitmentRow, ListFilter, MemorandumView
 from mou_tracker.domain.vocab import STATUSES, STRENGTHS
 
 PAGE_SIZE = 100
-MAX_SEARCH_WORDS = 6
 
 # Table columns, in display order: (key, heading). Every one of them sorts.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -145,88 +146,47 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _match(
-    session: Session, column: ColumnElement[str] | object, pattern: str
-) -> ColumnElement[bool]:
-    # SQLite's LIKE already ignores ASCII case (and lower() there is ASCII-only as well);
-    # elsewhere compare lower-cased text, as the domain does.
+def _match(session: Session, column: Any, pattern: str) -> ColumnElement[bool]:
+    # SQLite's LIKE already ignores ASCII case; elsewhere compare lower-cased text.
     if session.get_bind().dialect.name == "sqlite":
-        return column.like(pattern, escape="\\")  # type: ignore[attr-defined,no-any-return]
+        like: ColumnElement[bool] = column.like(pattern, escape="\\")
+        return like
     return func.lower(column).like(pattern.lower(), escape="\\")
 
 
 def search_words(text: str) -> list[str]:
-    words = [w for w in text.strip().split() if w]
-    return words[:MAX_SEARCH_WORDS]
-
-
-def _search_conditions(
-    session: Session, text: str, *, first_rows: bool = False
-) -> list[ColumnElement[bool]]:
-    """One condition per word. ``first_rows``: written as correlated EXISTS, so a page of the
-    list stops after its first matches instead of first listing every matching evidence title
-    (milliseconds instead of a scan of every title at 1,000,000 evidence records); a count
-    needs every match anyway, and the IN form reads each title once."""
-    conds: list[ColumnElement[bool]] = []
-    for word in search_words(text):
-        pattern = _like(word.lower())
-        party_ids = list(
-            session.scalars(
-                select(Party.id).where(
-                    or_(_match(session, Party.code, pattern), _match(session, Party.name, pattern))
-                )
-            )
-        )
-        titled = _match(session, Evidence.title, pattern)
-        evidence = (
-            exists().where(Evidence.commitment_id == Commitment.id, titled)
-            if first_rows
-            else Commitment.id.in_(select(Evidence.commitment_id).where(titled))  # type: ignore[union-attr]
-        )
-        options: list[ColumnElement[bool]] = [
-            _match(session, Commitment.ref, pattern),
-            _match(session, Commitment.title, pattern),
-            _match(session, Commitment.summary, pattern),
-            _match(session, Commitment.theme, pattern),
-            evidence,
-        ]
-        if party_ids:
-            owned = Owner.party_id.in_(party_ids)  # type: ignore[attr-defined]
-            options.append(
-                exists().where(Owner.commitment_id == Commitment.id, owned)
-                if first_rows
-                else Commitment.id.in_(select(Owner.commitment_id).where(owned))  # type: ignore[union-attr]
-            )
-        conds.append(or_(*options))
-    return conds
+    """The words of a search, as the domain defines them (``domain.derived``)."""
+    return derived.search_words(text)
 
 
 def conditions(
     session: Session, vq: ViewQuery, today: date, *, first_rows: bool = False
 ) -> list[ColumnElement[bool]]:
-    """The WHERE clause of the list: the domain's structured filters plus the word search."""
-    conds = list(q._conditions(vq.list_filter(today)))  # the domain's own filter semantics
-    conds.extend(_search_conditions(session, vq.search, first_rows=first_rows))
-    return conds
+    """The WHERE clause of the list: the domain's filters and its indexed search, the same
+    as ``mou-tracker list``. ``first_rows`` (a page, not a count): words that match many
+    commitments are checked row by row, so the page stops at its first matches."""
+    flt = replace(vq.list_filter(today), search=vq.search)
+    searched = derived.page_condition(session, vq.search) if first_rows else None
+    return list(q._conditions(flt, session.get_bind().dialect.name, searched=searched))
 
 
-def _ordinal(column: object, values: Sequence[str]) -> ColumnElement[int]:
-    return case({value: rank for rank, value in enumerate(values)}, value=column, else_=len(values))  # type: ignore[arg-type]
+def _ordinal(column: Any, values: Sequence[str]) -> ColumnElement[int]:
+    return case({value: rank for rank, value in enumerate(values)}, value=column, else_=len(values))
 
 
 def _evidence_count() -> ColumnElement[int]:
     return (
-        select(func.count(Evidence.id))
-        .where(Evidence.commitment_id == Commitment.id)
+        select(func.count(col(Evidence.id)))
+        .where(col(Evidence.commitment_id) == col(Commitment.id))
         .correlate(Commitment)
         .scalar_subquery()
     )
 
 
-def _latest_evidence() -> ColumnElement[date]:
+def _latest_evidence() -> ColumnElement[date | None]:
     return (
-        select(func.max(Evidence.published))
-        .where(Evidence.commitment_id == Commitment.id)
+        select(func.max(col(Evidence.published)))
+        .where(col(Evidence.commitment_id) == col(Commitment.id))
         .correlate(Commitment)
         .scalar_subquery()
     )
@@ -234,9 +194,9 @@ def _latest_evidence() -> ColumnElement[date]:
 
 def _lead_owner() -> ColumnElement[str]:
     return (
-        select(func.min(Party.code))
-        .join(Owner, Owner.party_id == Party.id)
-        .where(Owner.commitment_id == Commitment.id)
+        select(func.min(col(Party.code)))
+        .join(Owner, col(Owner.party_id) == col(Party.id))
+        .where(col(Owner.commitment_id) == col(Commitment.id))
         .correlate(Commitment)
         .scalar_subquery()
     )
@@ -244,28 +204,27 @@ def _lead_owner() -> ColumnElement[str]:
 
 def _order(vq: ViewQuery) -> list[ColumnElement[object]]:
     key = vq.sort if vq.sort in SORTS else "position"
-    columns: dict[str, list[object]] = {
-        "position": [Commitment.memorandum_id, Commitment.position],
-        "ref": [Commitment.ref],
-        "title": [func.lower(Commitment.title)],
+    columns: dict[str, list[Any]] = {
+        "position": [col(Commitment.memorandum_id), col(Commitment.position)],
+        "ref": [col(Commitment.ref)],
+        "title": [func.lower(col(Commitment.title))],
         "owners": [_lead_owner()],
         "strength": [_ordinal(Commitment.strength, STRENGTHS)],
         "status": [_ordinal(Commitment.status, STATUSES)],
         "evidence": [_evidence_count()],
         "latest": [_latest_evidence()],
-        "next_review": [Commitment.next_review],
+        "next_review": [col(Commitment.next_review)],
     }
-    order: list[ColumnElement[object]] = []
-    for col in columns[key]:
-        expr = col.desc() if vq.descending else col.asc()  # type: ignore[attr-defined]
+    order: list[ColumnElement[Any]] = []
+    for column in columns[key]:
+        expr = column.desc() if vq.descending else column.asc()
         if key in ("latest", "next_review", "owners"):
             expr = expr.nulls_last()
         order.append(expr)
     if key != "position":
-        order += [Commitment.memorandum_id.asc(), Commitment.position.asc()]  # type: ignore[attr-defined]
-    order.append(
-        Commitment.id.desc() if vq.descending and key == "position" else Commitment.id.asc()
-    )  # type: ignore[union-attr]
+        order += [col(Commitment.memorandum_id).asc(), col(Commitment.position).asc()]
+    ident = col(Commitment.id)
+    order.append(ident.desc() if vq.descending and key == "position" else ident.asc())
     return order
 
 
@@ -279,11 +238,11 @@ def fetch_page(
     query = (
         select(
             Commitment,
-            Memorandum.slug,
+            col(Memorandum.slug),
             _evidence_count().label("n"),
             _latest_evidence().label("latest"),
         )
-        .join(Memorandum, Memorandum.id == Commitment.memorandum_id)
+        .join(Memorandum, col(Memorandum.id) == col(Commitment.memorandum_id))
         .where(*conditions(session, vq, today, first_rows=True))
         .order_by(*_order(vq))
         .offset(max(0, offset))
@@ -325,7 +284,7 @@ def locate(session: Session, vq: ViewQuery, today: date, ref: str) -> int | None
     """The row index of ``ref`` in the list as filtered and sorted, or None if it is not in it."""
     numbered = (
         select(
-            Commitment.ref.label("ref"),
+            col(Commitment.ref).label("ref"),
             func.row_number().over(order_by=_order(vq)).label("n"),
         )
         .where(*conditions(session, vq, today))
@@ -336,16 +295,18 @@ def locate(session: Session, vq: ViewQuery, today: date, ref: str) -> int | None
 
 
 def summary(session: Session, today: date) -> Summary:
-    counts = q.status_counts(session)
+    # Counted as the exports count them (each promise once, vision clauses apart), by the
+    # domain's one definition: the strip and the reports give the same figures.
+    counts = q.headline_status_counts(session)
     overdue = q.count_commitments(session, ListFilter(overdue_on=today))
     scored = int(
         session.scalar(
-            select(func.count()).select_from(Commitment).where(Commitment.strength != "vision")
+            select(func.count()).select_from(Commitment).where(col(Commitment.strength) != "vision")
         )
         or 0
     )
     return Summary(
-        total=sum(counts.values()),
+        total=q.count_commitments(session),
         counts=counts,
         overdue=overdue,
         scored=scored,
@@ -357,11 +318,15 @@ def summary(session: Session, today: date) -> Summary:
 def choices(session: Session) -> Choices:
     owners = tuple(
         (code, name)
-        for code, name in session.execute(select(Party.code, Party.name).order_by(Party.code))
+        for code, name in session.execute(
+            select(col(Party.code), col(Party.name)).order_by(col(Party.code))
+        )
     )
     themes = tuple(
         t
-        for t in session.scalars(select(Commitment.theme).distinct().order_by(Commitment.theme))
+        for t in session.scalars(
+            select(col(Commitment.theme)).distinct().order_by(col(Commitment.theme))
+        )
         if t
     )
     return Choices(owners=owners, themes=themes)
@@ -382,12 +347,12 @@ def find(session: Session, text: str, limit: int = 20) -> list[tuple[str, str]]:
     ]
     starts = _match(session, Commitment.ref, _like(words[0].lower())[1:])
     query = (
-        select(Commitment.ref, Commitment.title)
+        select(col(Commitment.ref), col(Commitment.title))
         .where(and_(*conds))
         .order_by(
             case((starts, literal(0)), else_=literal(1)),
-            Commitment.memorandum_id,
-            Commitment.position,
+            col(Commitment.memorandum_id),
+            col(Commitment.position),
         )
         .limit(limit)
     )

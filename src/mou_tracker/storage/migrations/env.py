@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import mou_tracker.domain.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from mou_tracker.storage.search_index import outside_models
 
 target_metadata = SQLModel.metadata
 
@@ -22,12 +24,13 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=outside_models,  # the search index's tables: made by SQL, not models
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -28,11 +28,15 @@ the future would sit at the end of an append-only history for good.
 
 Modules, by what they do:
 
-* ``checks``, ``read``, ``records``: TOML text to a checked :class:`Document` of plain records;
-* ``plan``: the document against the database, read only: what is new, what changed where,
-  what conflicts (:class:`SyncPlan`); ``sync --dry-run`` prints it;
+* ``checks``, ``read``, ``records``, ``read_logs``: TOML text to a checked :class:`Document` of
+  plain records (the evidence columns checked by the same checks as a CSV import,
+  :func:`mou_tracker.domain.service.evidence_checks`, built once per file);
+* ``plan``, ``compare``, ``plan_logs``: the document against the database, read only: what is
+  new, what changed where, what conflicts (:class:`SyncPlan`); ``sync --dry-run`` prints it.
+  Records are compared by their values first, so an unchanged one is never hashed;
 * ``apply``: the plan written in the caller's transaction, every update version-checked
-  (:func:`mou_tracker.domain.versioned.versioned_update`);
+  (:func:`mou_tracker.domain.versioned.versioned_update`), new commitments and evidence
+  written by :func:`mou_tracker.domain.bulk.insert_rows` (executemany, or COPY on PostgreSQL);
 * ``report``: what a sync did; ``dump``: the database back to TOML; ``common``: what they share.
 """
 

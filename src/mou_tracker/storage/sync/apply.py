@@ -11,14 +11,15 @@ largest id), so no insert has to return its id row by row.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, insert, select, text, tuple_, update
 from sqlmodel import Session, col
 
-from mou_tracker.domain import chain
-from mou_tracker.domain import validate as v
+from mou_tracker.domain import chain, derived
+from mou_tracker.domain.bulk import insert_rows
 from mou_tracker.domain.errors import ConflictError
 from mou_tracker.domain.models import (
     Commitment,
@@ -34,11 +35,18 @@ from mou_tracker.domain.models import (
     Party,
     SyncRun,
     TargetChange,
+    table_of,
 )
 from mou_tracker.domain.versioned import check_versions, versioned_update, versioned_update_many
-from mou_tracker.faults import crashpoint
-from mou_tracker.storage.sync.common import COMMITMENT_FIELDS, EVIDENCE_FIELDS, _bulk, _hash
-from mou_tracker.storage.sync.plan import CHUNK, SyncPlan, plan_sync, taken_ids
+from mou_tracker.storage.sync.common import (
+    CHUNK,
+    COMMITMENT_FIELDS,
+    EVIDENCE_FIELDS,
+    _bulk,
+    _flat_hash,
+    _hash,
+)
+from mou_tracker.storage.sync.plan import SyncPlan, plan_sync, taken_ids
 from mou_tracker.storage.sync.read import Document
 from mou_tracker.storage.sync.report import SyncReport
 
@@ -55,12 +63,12 @@ def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
     party_ids = _apply_parties(session, plan)
     memos = _apply_memoranda(session, plan)
     ids, versions = _apply_commitments(session, plan, party_ids, memos)
-    crashpoint("sync:commitments")
+    sys.audit("mou_tracker.crashpoint", "sync:commitments")  # see faults.py
     evidence_ids = _apply_evidence(session, plan, ids)
-    crashpoint("sync:evidence")
+    sys.audit("mou_tracker.crashpoint", "sync:evidence")
     _apply_history(session, plan, ids, versions, evidence_ids)
     _apply_retargets(session, plan, ids, versions, evidence_ids)
-    crashpoint("sync:history")
+    sys.audit("mou_tracker.crashpoint", "sync:history")
     _insert(
         session,
         Note,
@@ -229,7 +237,7 @@ def _apply_commitments(
             actor=plan.actor,
             at=plan.now,
             memorandum_id=memo.id,
-            next_review=v.add_cadence(item["last_reviewed"] or memo.signed, cadence),
+            next_review=derived.next_review(item["last_reviewed"], memo.signed, cadence),
             source_hash=_hash(change.values),
             **columns,
         )
@@ -246,8 +254,8 @@ def _apply_commitments(
         owners += _owners(cid, item["owners"], party_ids)
         ids[item["ref"]] = cid
         versions[cid] = 1
-    _insert(session, Commitment, payload)
-    _insert(session, Owner, owners)
+    insert_rows(session, table_of(Commitment), payload)
+    insert_rows(session, table_of(Owner), owners)
     _insert(
         session,
         CommitmentRevision,
@@ -278,7 +286,7 @@ def _new_commitment(
         **{k: item[k] for k in ("text_basis", "theme", "strength", "review_cadence")},
         "status": "not_assessed",
         "last_reviewed": item["last_reviewed"],
-        "next_review": v.add_cadence(item["last_reviewed"] or memo.signed, cadence),
+        "next_review": derived.next_review(item["last_reviewed"], memo.signed, cadence),
         "target": item["target"],
         "original_target": item["target"],
         "added_at": item["added_at"],
@@ -326,7 +334,7 @@ def _apply_evidence(
     plan.report.renumbered = sum(1 for i in wanted if i is not None and i in taken)
     given = [i if i is not None and i not in taken else None for i in wanted]
     fixed = [{**row, "id": i} for row, i in zip(rows, given, strict=True) if i is not None]
-    _insert(session, Evidence, fixed)
+    insert_rows(session, table_of(Evidence), fixed)
     if fixed and session.get_bind().dialect.name == "postgresql":
         # The serial sequence knows nothing of ids given explicitly: move it past them, or
         # the next record added would collide with a restored one.
@@ -339,7 +347,7 @@ def _apply_evidence(
     free = [n for n, i in enumerate(given) if i is None]
     for n, new_id in zip(free, allocate_ids(session, Evidence, len(free)), strict=True):
         given[n] = new_id
-    _insert(session, Evidence, [{**rows[n], "id": given[n]} for n in free])
+    insert_rows(session, table_of(Evidence), [{**rows[n], "id": given[n]} for n in free])
     revisions = []
     for given_id, row, (_ref, ev) in zip(given, rows, plan.new_evidence, strict=True):
         assert given_id is not None
@@ -361,7 +369,7 @@ def _new_evidence(plan: SyncPlan, cid: int, ev: dict[str, Any]) -> dict[str, Any
         "added_by": ev["added_by"],
         "added_at": ev["added_at"],
         "recorded_at": plan.recorded(ev["recorded_at"], ev["added_at"]),
-        "source_hash": _hash(values),
+        "source_hash": _flat_hash(values),
         "version": 1,
         "updated_at": last["at"] if last else ev["added_at"],
         "updated_by": last["by"] if last else ev["added_by"],
@@ -416,7 +424,7 @@ def _apply_history(
         for row, (cid, e) in zip(stamped, entries, strict=True)
         for url in e["evidence"]
     ]
-    _insert(session, HistoryEvidence, links)
+    insert_rows(session, table_of(HistoryEvidence), links)
     updates = []
     for cid in touched:
         values: dict[str, Any] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 from typing import Any
 
@@ -21,10 +22,16 @@ class _Checker:
         # What "the future" is judged against, by the same rules as every other way in
         # (validate.time_not_in_future, validate.day_not_in_future).
         self.now = now or v.clock()
+        # The bounds of "not in the future", worked out once for the whole file.
+        self._latest_time = v.latest_time(self.now)
+        self._latest_day = v.latest_day(self.now)
 
     def when(self, value: Any, name: str) -> datetime:
         """A TOML offset date-time that is not later than now (plus the clock skew allowed)."""
-        return v.time_not_in_future(_toml_ts(value, name), name, now=self.now)
+        at = _toml_ts(value, name)
+        if at > self._latest_time:  # the rule's own words for the refusal
+            return v.time_not_in_future(at, name, now=self.now)
+        return at
 
     def recorded(
         self, item: dict[str, Any], path: tuple[Any, ...], label: str, after: datetime
@@ -44,8 +51,10 @@ class _Checker:
 
     def day(self, value: Any, name: str) -> date | None:
         """An optional TOML date that is not later than today (a day begun somewhere on Earth)."""
-        day = _toml_date(required=False)(value, name)
-        return None if day is None else v.day_not_in_future(day, name, now=self.now)
+        day = _optional_date(value, name)
+        if day is not None and day > self._latest_day:
+            return v.day_not_in_future(day, name, now=self.now)
+        return day
 
     @property
     def locator(self) -> Locator:
@@ -61,10 +70,18 @@ class _Checker:
         return self.fail(path, label, exc.problem)
 
     def table(
-        self, value: Any, path: tuple[Any, ...], label: str, allowed: set[str], required: set[str]
+        self,
+        value: Any,
+        path: tuple[Any, ...],
+        label: str,
+        allowed: AbstractSet[str],
+        required: AbstractSet[str],
     ) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(path, label, f"must be a table, got {type(value).__name__}")
+        keys = value.keys()
+        if keys <= allowed and keys >= required:
+            return value  # the common case, as two set comparisons
         for key in value:
             if key not in allowed:
                 raise self.fail(
@@ -102,6 +119,9 @@ def _toml_date(required: bool = True) -> Any:
         return v.in_year_range(value, name)
 
     return check
+
+
+_optional_date = _toml_date(required=False)
 
 
 def _toml_ts(value: Any, name: str) -> datetime:

@@ -27,6 +27,8 @@ def _three_way(
     file_values: dict[str, Any], db_values: dict[str, Any], synced_hash: str | None
 ) -> str:
     """'same', 'file' (file is newer), 'db' (database is newer) or 'conflict'."""
+    if file_values == db_values:
+        return "same"  # equal values hash alike: a no-op sync hashes nothing
     file_hash, db_hash = _hash(file_values), _hash(db_values)
     if file_hash == db_hash:
         return "same"

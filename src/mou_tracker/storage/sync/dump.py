@@ -73,102 +73,111 @@ def dump_document(session: Session) -> str:
             _emit(lines, key, value)
         lines.append("")
     for d in commitment_details(session):
-        lines.append("[[commitment]]")
-        _emit(lines, "ref", d.ref)
-        _emit(lines, "memorandum", d.memorandum.slug)
-        for key in (
-            "section",
-            "origin",
-            "title",
-            "summary",
-            "source_url",
-            "text_basis",
-            "theme",
-            "strength",
-        ):
-            _emit(lines, key, getattr(d, key))
-        if d.review_cadence != d.memorandum.review_cadence:
-            _emit(lines, "review_cadence", d.review_cadence)
-        _emit(lines, "last_reviewed", d.last_reviewed)
-        _emit(lines, "target", d.original_target)
-        _emit(lines, "added_at", d.added_at)
-        _emit(
-            lines,
-            "owners",
-            [{"party": o.code, "role": o.role} for o in sorted(d.owners, key=lambda o: o.code)],
-        )
-        if d.restates:  # on one line, as a person writes it
-            lines.append(f"restates = [{', '.join(_scalar(r) for r in d.restates)}]")
-        lines.append("")
-        for r in d.corrections:
-            lines.append("[[commitment.correction]]")
-            _emit(lines, "at", r.at)
-            _emit_recorded(lines, r.recorded_at, r.at)
-            _emit(lines, "by", r.by)
-            _emit(lines, "reason", r.reason)
-            _emit(lines, "changes", [{"field": f, "old": o, "new": n} for f, o, n in r.changes])
-            lines.append("")
-        for e in d.evidence:
-            lines.append("[[commitment.evidence]]")
-            for key in (
-                "id",
-                "url",
-                "title",
-                "publisher",
-                "published",
-                "kind",
-                "direction",
-                "confidence",
-                "summary",
-                "archived_url",
-                "added_by",
-                "added_at",
-            ):
-                _emit(lines, key, getattr(e, key))
-            _emit_recorded(lines, e.recorded_at, e.added_at)
-            lines.append("")
-            for r in e.revisions:
-                lines.append("[[commitment.evidence.revision]]")
-                _emit(lines, "at", r.at)
-                _emit_recorded(lines, r.recorded_at, r.at)
-                _emit(lines, "by", r.by)
-                _emit(lines, "reason", r.reason)
-                _emit(lines, "changes", [{"field": f, "old": o, "new": n} for f, o, n in r.changes])
-                lines.append("")
-        for h in d.history:
-            lines.append("[[commitment.history]]")
-            if h.kind != "status":
-                _emit(lines, "kind", h.kind)
-            _emit(lines, "at", h.at)
-            _emit_recorded(lines, h.recorded_at, h.at)
-            _emit(lines, "by", h.actor)
-            _emit(lines, "from", h.from_status)
-            _emit(lines, "to", h.to_status)
-            _emit(lines, "reason", h.reason)
-            _emit(lines, "evidence", sorted(h.evidence_urls))
-            lines.append("")
-        for t in d.targets:
-            # The first setting has no `from`; its `to` is the commitment's `target`.
-            lines.append("[[commitment.retarget]]")
-            _emit(lines, "at", t.at)
-            _emit_recorded(lines, t.recorded_at, t.at)
-            _emit(lines, "by", t.by)
-            _emit(lines, "from", t.old_target)
-            _emit(lines, "to", t.new_target)
-            _emit(lines, "reason", t.reason)
-            _emit(lines, "evidence", t.evidence_url)
-            lines.append("")
-        for n in d.notes:
-            lines.append("[[commitment.note]]")
-            _emit(lines, "at", n.at)
-            _emit_recorded(lines, n.recorded_at, n.at)
-            _emit(lines, "author", n.author)
-            _emit(lines, "visibility", n.visibility)
-            _emit(lines, "body", n.body)
-            lines.append("")
+        _dump_commitment(lines, d)
+        _dump_records(lines, d)
     _dump_link_checks(session, lines)
     _dump_sync_runs(session, lines)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _dump_commitment(lines: list[str], d: Any) -> None:
+    """A commitment's own fields and its public corrections."""
+    lines.append("[[commitment]]")
+    _emit(lines, "ref", d.ref)
+    _emit(lines, "memorandum", d.memorandum.slug)
+    for key in (
+        "section",
+        "origin",
+        "title",
+        "summary",
+        "source_url",
+        "text_basis",
+        "theme",
+        "strength",
+    ):
+        _emit(lines, key, getattr(d, key))
+    if d.review_cadence != d.memorandum.review_cadence:
+        _emit(lines, "review_cadence", d.review_cadence)
+    _emit(lines, "last_reviewed", d.last_reviewed)
+    _emit(lines, "target", d.original_target)
+    _emit(lines, "added_at", d.added_at)
+    _emit(
+        lines,
+        "owners",
+        [{"party": o.code, "role": o.role} for o in sorted(d.owners, key=lambda o: o.code)],
+    )
+    if d.restates:  # on one line, as a person writes it
+        lines.append(f"restates = [{', '.join(_scalar(r) for r in d.restates)}]")
+    lines.append("")
+    for r in d.corrections:
+        _emit_correction(lines, "[[commitment.correction]]", r)
+
+
+def _emit_correction(lines: list[str], header: str, r: Any) -> None:
+    """One correction (of a commitment or of an evidence record): when, who, why, what."""
+    lines.append(header)
+    _emit(lines, "at", r.at)
+    _emit_recorded(lines, r.recorded_at, r.at)
+    _emit(lines, "by", r.by)
+    _emit(lines, "reason", r.reason)
+    _emit(lines, "changes", [{"field": f, "old": o, "new": n} for f, o, n in r.changes])
+    lines.append("")
+
+
+def _dump_records(lines: list[str], d: Any) -> None:
+    """A commitment's evidence (with corrections), history, target changes and notes."""
+    for e in d.evidence:
+        lines.append("[[commitment.evidence]]")
+        for key in (
+            "id",
+            "url",
+            "title",
+            "publisher",
+            "published",
+            "kind",
+            "direction",
+            "confidence",
+            "summary",
+            "archived_url",
+            "added_by",
+            "added_at",
+        ):
+            _emit(lines, key, getattr(e, key))
+        _emit_recorded(lines, e.recorded_at, e.added_at)
+        lines.append("")
+        for r in e.revisions:
+            _emit_correction(lines, "[[commitment.evidence.revision]]", r)
+    for h in d.history:
+        lines.append("[[commitment.history]]")
+        if h.kind != "status":
+            _emit(lines, "kind", h.kind)
+        _emit(lines, "at", h.at)
+        _emit_recorded(lines, h.recorded_at, h.at)
+        _emit(lines, "by", h.actor)
+        _emit(lines, "from", h.from_status)
+        _emit(lines, "to", h.to_status)
+        _emit(lines, "reason", h.reason)
+        _emit(lines, "evidence", sorted(h.evidence_urls))
+        lines.append("")
+    for t in d.targets:
+        # The first setting has no `from`; its `to` is the commitment's `target`.
+        lines.append("[[commitment.retarget]]")
+        _emit(lines, "at", t.at)
+        _emit_recorded(lines, t.recorded_at, t.at)
+        _emit(lines, "by", t.by)
+        _emit(lines, "from", t.old_target)
+        _emit(lines, "to", t.new_target)
+        _emit(lines, "reason", t.reason)
+        _emit(lines, "evidence", t.evidence_url)
+        lines.append("")
+    for n in d.notes:
+        lines.append("[[commitment.note]]")
+        _emit(lines, "at", n.at)
+        _emit_recorded(lines, n.recorded_at, n.at)
+        _emit(lines, "author", n.author)
+        _emit(lines, "visibility", n.visibility)
+        _emit(lines, "body", n.body)
+        lines.append("")
 
 
 def _emit_recorded(lines: list[str], recorded_at: datetime | None, effective: datetime) -> None:

@@ -25,13 +25,12 @@ from mou_tracker.domain.vocab import (
 )
 from mou_tracker.storage.sync.checks import _Checker, _list, _str, _toml_date, _top
 from mou_tracker.storage.sync.common import CORRECTION_FIELDS, SCHEMA_VERSION
+from mou_tracker.storage.sync.read_logs import _validate_link_checks, _validate_sync_runs
 from mou_tracker.storage.sync.records import (
-    _validate_evidence,
+    _EvidenceReader,
     _validate_history,
-    _validate_link_checks,
     _validate_notes,
     _validate_retargets,
-    _validate_sync_runs,
 )
 
 
@@ -88,18 +87,67 @@ def parse_document(
     return doc
 
 
+DOCUMENT_KEYS = {"schema", "party", "memorandum", "commitment", "link_check", "sync_run"}
+MEMO_KEYS = {
+    "slug",
+    "title",
+    "parties",
+    "signed",
+    "source_url",
+    "landing_url",
+    "legal_status",
+    "review_cadence",
+    "signatories",
+    "summary",
+}
+COMMITMENT_REQUIRED = {
+    "ref",
+    "memorandum",
+    "section",
+    "origin",
+    "title",
+    "summary",
+    "source_url",
+    "text_basis",
+    "theme",
+    "strength",
+    "owners",
+}
+COMMITMENT_KEYS = COMMITMENT_REQUIRED | {
+    "review_cadence",
+    "last_reviewed",
+    "target",
+    "added_at",
+    "evidence",
+    "history",
+    "note",
+    "retarget",
+    "restates",
+    "correction",
+}
+
+
 def _validate(data: dict[str, Any], ck: _Checker) -> Document:
-    ck.table(
-        data,
-        (),
-        "document",
-        {"schema", "party", "memorandum", "commitment", "link_check", "sync_run"},
-        {"schema"},
-    )
+    ck.table(data, (), "document", DOCUMENT_KEYS, {"schema"})
     if data["schema"] != SCHEMA_VERSION or isinstance(data["schema"], bool):
         raise ck.fail(("schema",), "schema", f"must be {SCHEMA_VERSION}, got {data['schema']!r}")
     doc = Document()
+    doc.parties = _validate_parties(data, ck)
+    codes = {p["code"] for p in doc.parties}
+    doc.memoranda = _validate_memoranda(data, ck, codes)
+    slugs = {m["slug"] for m in doc.memoranda}
+    refs: set[str] = set()
+    evidence = _EvidenceReader(ck)
+    for i, raw in enumerate(_top(data, "commitment", ck)):
+        doc.commitments.append(_validate_commitment(raw, i, ck, codes, slugs, refs, evidence))
+    _check_restatements(doc, ck)
+    doc.link_checks = _validate_link_checks(data, ck)
+    doc.sync_runs = _validate_sync_runs(data, ck)
+    return doc
 
+
+def _validate_parties(data: dict[str, Any], ck: _Checker) -> list[dict[str, Any]]:
+    parties: list[dict[str, Any]] = []
     codes: set[str] = set()
     for i, raw in enumerate(_top(data, "party", ck)):
         path = ("party", i)
@@ -109,7 +157,7 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
         if code in codes:
             raise ck.fail(path + ("code",), f"{label}.code", f"duplicate party code {code!r}")
         codes.add(code)
-        doc.parties.append(
+        parties.append(
             {
                 "code": code,
                 "name": ck.field(raw, "name", path, label, _str("name")),
@@ -118,24 +166,18 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
                 ),
             }
         )
+    return parties
 
+
+def _validate_memoranda(
+    data: dict[str, Any], ck: _Checker, codes: set[str]
+) -> list[dict[str, Any]]:
+    memoranda: list[dict[str, Any]] = []
     slugs: set[str] = set()
-    memo_keys = {
-        "slug",
-        "title",
-        "parties",
-        "signed",
-        "source_url",
-        "landing_url",
-        "legal_status",
-        "review_cadence",
-        "signatories",
-        "summary",
-    }
     for i, raw in enumerate(_top(data, "memorandum", ck)):
         path = ("memorandum", i)
         label = f"memorandum[{i + 1}]"
-        ck.table(raw, path, label, memo_keys, memo_keys - {"landing_url", "summary", "signatories"})
+        ck.table(raw, path, label, MEMO_KEYS, MEMO_KEYS - {"landing_url", "summary", "signatories"})
         slug = ck.field(raw, "slug", path, label, v.slug)
         if slug in slugs:
             raise ck.fail(path + ("slug",), f"{label}.slug", f"duplicate memorandum slug {slug!r}")
@@ -145,28 +187,8 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
         for code in parties:
             if code not in codes:
                 raise ck.fail(path + ("parties",), f"{label}.parties", f"unknown party {code!r}")
-        signatories = []
-        for j, sig in enumerate(raw.get("signatories", [])):
-            slabel = f"{label}.signatories[{j + 1}]"
-            if not isinstance(sig, dict) or set(sig) != {"name", "role", "party"}:
-                raise ck.fail(path + ("signatories",), slabel, "must be { name, role, party }")
-            if sig["party"] not in codes:
-                raise ck.fail(
-                    path + ("signatories",), f"{slabel}.party", f"unknown party {sig['party']!r}"
-                )
-            try:
-                signatories.append(
-                    {
-                        "name": v.required_text(sig["name"], "name", limit="name"),
-                        "role": v.required_text(sig["role"], "role", limit="name"),
-                        "party": sig["party"],
-                    }
-                )
-            except InvalidInput as exc:
-                raise ck.fail(
-                    path + ("signatories",), f"{slabel}.{exc.field}", exc.problem
-                ) from None
-        doc.memoranda.append(
+        signatories = _signatories(raw, path, label, ck, codes)
+        memoranda.append(
             {
                 "slug": slug,
                 "title": ck.field(raw, "title", path, label, _str("title")),
@@ -184,114 +206,117 @@ def _validate(data: dict[str, Any], ck: _Checker) -> Document:
                 "summary": ck.field(raw, "summary", path, label, _str("summary", True, False)),
             }
         )
+    return memoranda
 
-    refs: set[str] = set()
-    evidence_ids: set[int] = set()
-    c_keys = {
-        "ref",
-        "memorandum",
-        "section",
-        "origin",
-        "title",
-        "summary",
-        "source_url",
-        "text_basis",
-        "theme",
-        "strength",
-        "review_cadence",
-        "last_reviewed",
-        "target",
-        "added_at",
-        "owners",
-        "evidence",
-        "history",
-        "note",
-        "retarget",
-        "restates",
-        "correction",
-    }
-    c_required = {
-        "ref",
-        "memorandum",
-        "section",
-        "origin",
-        "title",
-        "summary",
-        "source_url",
-        "text_basis",
-        "theme",
-        "strength",
-        "owners",
-    }
-    for i, raw in enumerate(_top(data, "commitment", ck)):
-        path = ("commitment", i)
-        label = f"commitment[{i + 1}]"
-        ck.table(raw, path, label, c_keys, c_required)
-        ref = ck.field(raw, "ref", path, label, v.ref)
-        if ref in refs:
-            raise ck.fail(path + ("ref",), f"{label}.ref", f"duplicate ref {ref!r}")
-        refs.add(ref)
-        label = f"commitment[{ref}]"
-        memo = ck.field(raw, "memorandum", path, label, v.slug)
-        if memo not in slugs:
+
+def _signatories(
+    raw: dict[str, Any], path: tuple[Any, ...], label: str, ck: _Checker, codes: set[str]
+) -> list[dict[str, str]]:
+    signatories = []
+    for j, sig in enumerate(raw.get("signatories", [])):
+        slabel = f"{label}.signatories[{j + 1}]"
+        if not isinstance(sig, dict) or set(sig) != {"name", "role", "party"}:
+            raise ck.fail(path + ("signatories",), slabel, "must be { name, role, party }")
+        if sig["party"] not in codes:
             raise ck.fail(
-                path + ("memorandum",), f"{label}.memorandum", f"unknown memorandum {memo!r}"
+                path + ("signatories",), f"{slabel}.party", f"unknown party {sig['party']!r}"
             )
-        owners = []
-        seen_parties: set[str] = set()
-        for j, owner in enumerate(ck.field(raw, "owners", path, label, _list)):
-            olabel = f"{label}.owners[{j + 1}]"
-            opath = path + ("owners",)
-            if not isinstance(owner, dict) or set(owner) != {"party", "role"}:
-                raise ck.fail(opath, olabel, 'must be { party = CODE, role = "lead" | "support" }')
-            if owner["party"] not in codes:
-                raise ck.fail(opath, f"{olabel}.party", f"unknown party {owner['party']!r}")
-            if owner["party"] in seen_parties:
-                raise ck.fail(opath, f"{olabel}.party", f"{owner['party']} is listed twice")
-            seen_parties.add(owner["party"])
-            try:
-                role = v.choice(owner["role"], f"{olabel}.role", ROLES)
-            except InvalidInput as exc:
-                raise ck.fail(opath, exc.field, exc.problem) from None
-            owners.append({"party": owner["party"], "role": role})
-        if not owners:
-            raise ck.fail(path + ("owners",), f"{label}.owners", "needs at least one owner")
-        commitment = {
-            "ref": ref,
-            "memorandum": memo,
-            "section": ck.field(raw, "section", path, label, _str("section")),
-            "origin": ck.field(raw, "origin", path, label, lambda x, n: v.choice(x, n, ORIGINS)),
-            "title": ck.field(raw, "title", path, label, _str("commitment_title")),
-            "summary": ck.field(raw, "summary", path, label, _str("summary", True)),
-            "source_url": ck.field(raw, "source_url", path, label, v.url),
-            "text_basis": ck.field(
-                raw, "text_basis", path, label, lambda x, n: v.choice(x, n, TEXT_BASES)
-            ),
-            "theme": ck.field(raw, "theme", path, label, _str("theme")),
-            "strength": ck.field(
-                raw, "strength", path, label, lambda x, n: v.choice(x, n, STRENGTHS)
-            ),
-            "review_cadence": None
-            if raw.get("review_cadence") is None
-            else ck.field(raw, "review_cadence", path, label, v.cadence),
-            "last_reviewed": ck.field(raw, "last_reviewed", path, label, ck.day),
-            "target": ck.field(raw, "target", path, label, _toml_date(False)),
-            "added_at": None
-            if raw.get("added_at") is None
-            else ck.field(raw, "added_at", path, label, ck.when),
-            "owners": sorted(owners, key=lambda o: o["party"]),
-        }
-        commitment["evidence"] = _validate_evidence(raw, path, label, ck, evidence_ids)
-        commitment["history"] = _validate_history(raw, path, label, ck, commitment)
-        commitment["notes"] = _validate_notes(raw, path, label, ck)
-        commitment["retargets"] = _validate_retargets(raw, path, label, ck, commitment)
-        commitment["restates"] = ck.field(raw, "restates", path, label, _restates)
-        commitment["corrections"] = _validate_corrections(raw, path, label, ck)
-        doc.commitments.append(commitment)
-    _check_restatements(doc, ck)
-    doc.link_checks = _validate_link_checks(data, ck)
-    doc.sync_runs = _validate_sync_runs(data, ck)
-    return doc
+        try:
+            signatories.append(
+                {
+                    "name": v.required_text(sig["name"], "name", limit="name"),
+                    "role": v.required_text(sig["role"], "role", limit="name"),
+                    "party": sig["party"],
+                }
+            )
+        except InvalidInput as exc:
+            raise ck.fail(path + ("signatories",), f"{slabel}.{exc.field}", exc.problem) from None
+    return signatories
+
+
+_SECTION = _str("section")
+_COMMITMENT_TITLE = _str("commitment_title")
+_SUMMARY = _str("summary", True)
+_THEME = _str("theme")
+_OPTIONAL_DATE = _toml_date(False)
+
+
+def _validate_commitment(
+    raw: Any,
+    i: int,
+    ck: _Checker,
+    codes: set[str],
+    slugs: set[str],
+    refs: set[str],
+    evidence: _EvidenceReader,
+) -> dict[str, Any]:
+    path = ("commitment", i)
+    label = f"commitment[{i + 1}]"
+    ck.table(raw, path, label, COMMITMENT_KEYS, COMMITMENT_REQUIRED)
+    ref = ck.field(raw, "ref", path, label, v.ref)
+    if ref in refs:
+        raise ck.fail(path + ("ref",), f"{label}.ref", f"duplicate ref {ref!r}")
+    refs.add(ref)
+    label = f"commitment[{ref}]"
+    memo = ck.field(raw, "memorandum", path, label, v.slug)
+    if memo not in slugs:
+        raise ck.fail(path + ("memorandum",), f"{label}.memorandum", f"unknown memorandum {memo!r}")
+    owners = _owners(raw, path, label, ck, codes)
+    commitment = {
+        "ref": ref,
+        "memorandum": memo,
+        "section": ck.field(raw, "section", path, label, _SECTION),
+        "origin": ck.field(raw, "origin", path, label, lambda x, n: v.choice(x, n, ORIGINS)),
+        "title": ck.field(raw, "title", path, label, _COMMITMENT_TITLE),
+        "summary": ck.field(raw, "summary", path, label, _SUMMARY),
+        "source_url": ck.field(raw, "source_url", path, label, v.url),
+        "text_basis": ck.field(
+            raw, "text_basis", path, label, lambda x, n: v.choice(x, n, TEXT_BASES)
+        ),
+        "theme": ck.field(raw, "theme", path, label, _THEME),
+        "strength": ck.field(raw, "strength", path, label, lambda x, n: v.choice(x, n, STRENGTHS)),
+        "review_cadence": None
+        if raw.get("review_cadence") is None
+        else ck.field(raw, "review_cadence", path, label, v.cadence),
+        "last_reviewed": ck.field(raw, "last_reviewed", path, label, ck.day),
+        "target": ck.field(raw, "target", path, label, _OPTIONAL_DATE),
+        "added_at": None
+        if raw.get("added_at") is None
+        else ck.field(raw, "added_at", path, label, ck.when),
+        "owners": sorted(owners, key=lambda o: o["party"]),
+    }
+    commitment["evidence"] = evidence.read(raw, path, label)
+    commitment["history"] = _validate_history(raw, path, label, ck, commitment)
+    commitment["notes"] = _validate_notes(raw, path, label, ck)
+    commitment["retargets"] = _validate_retargets(raw, path, label, ck, commitment)
+    commitment["restates"] = ck.field(raw, "restates", path, label, _restates)
+    commitment["corrections"] = _validate_corrections(raw, path, label, ck)
+    return commitment
+
+
+def _owners(
+    raw: dict[str, Any], path: tuple[Any, ...], label: str, ck: _Checker, codes: set[str]
+) -> list[dict[str, str]]:
+    owners = []
+    seen_parties: set[str] = set()
+    for j, owner in enumerate(ck.field(raw, "owners", path, label, _list)):
+        olabel = f"{label}.owners[{j + 1}]"
+        opath = path + ("owners",)
+        if not isinstance(owner, dict) or set(owner) != {"party", "role"}:
+            raise ck.fail(opath, olabel, 'must be { party = CODE, role = "lead" | "support" }')
+        if owner["party"] not in codes:
+            raise ck.fail(opath, f"{olabel}.party", f"unknown party {owner['party']!r}")
+        if owner["party"] in seen_parties:
+            raise ck.fail(opath, f"{olabel}.party", f"{owner['party']} is listed twice")
+        seen_parties.add(owner["party"])
+        try:
+            role = v.choice(owner["role"], f"{olabel}.role", ROLES)
+        except InvalidInput as exc:
+            raise ck.fail(opath, exc.field, exc.problem) from None
+        owners.append({"party": owner["party"], "role": role})
+    if not owners:
+        raise ck.fail(path + ("owners",), f"{label}.owners", "needs at least one owner")
+    return owners
 
 
 def _restates(value: Any, name: str) -> list[str]:

@@ -4,18 +4,13 @@ logs of a dump (link checks, syncs), each checked field by field.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import zlib
 from datetime import datetime
 from typing import Any
 
 from mou_tracker.domain import rules
 from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput
-from mou_tracker.domain.service import (
-    EvidenceInput,
-)
+from mou_tracker.domain.service import evidence_checks
 from mou_tracker.domain.vocab import (
     HISTORY_KINDS,
     STATUSES,
@@ -24,24 +19,13 @@ from mou_tracker.domain.vocab import (
 )
 from mou_tracker.storage.sync.checks import (
     _Checker,
-    _count,
     _list,
-    _raw_str,
     _str,
     _toml_date,
-    _top,
 )
-from mou_tracker.storage.sync.common import _scalar
 
-
-def _validate_evidence(
-    raw: dict[str, Any],
-    path: tuple[Any, ...],
-    label: str,
-    ck: _Checker,
-    ids_seen: set[int],
-) -> list[dict[str, Any]]:
-    keys = {
+EVIDENCE_KEYS = frozenset(
+    {
         "id",
         "url",
         "title",
@@ -57,113 +41,177 @@ def _validate_evidence(
         "recorded_at",
         "revision",
     }
-    result = []
-    urls: set[str] = set()
-    pages: dict[str, tuple[int, str, Any]] = {}  # same_page(url) -> (position, url, id)
-    items = raw.get("evidence", [])
-    if not isinstance(items, list):
-        raise ck.fail(path + ("evidence",), f"{label}.evidence", "must be an array of tables")
-    for j, item in enumerate(items):
-        epath = path + ("evidence", j)
-        elabel = f"{label}.evidence[{j + 1}]"
-        ck.table(
-            item,
-            epath,
-            elabel,
-            keys,
-            {"url", "title", "kind", "direction", "confidence", "added_by", "added_at"},
-        )
-        ck.field(item, "published", epath, elabel, ck.day)
-        evidence_id = None
-        if "id" in item:
-            evidence_id = item["id"]
-            if isinstance(evidence_id, bool) or not isinstance(evidence_id, int):
-                raise ck.fail(epath + ("id",), f"{elabel}.id", "must be a whole number")
-            if not 1 <= evidence_id <= 2**31 - 1:
-                raise ck.fail(epath + ("id",), f"{elabel}.id", f"{evidence_id} is out of range")
-            if evidence_id in ids_seen:
-                raise ck.fail(
-                    epath + ("id",), f"{elabel}.id", f"evidence id {evidence_id} is listed twice"
-                )
-            ids_seen.add(evidence_id)
-        try:
-            ev = EvidenceInput.build(
-                **{
-                    k: item.get(k)
-                    for k in (
-                        "url",
-                        "title",
-                        "publisher",
-                        "published",
-                        "kind",
-                        "direction",
-                        "confidence",
-                        "summary",
-                        "archived_url",
-                    )
-                },
-                prefix=f"{elabel}.",
-                now=ck.now,
-            )
-        except InvalidInput as exc:
-            key = exc.field.rsplit(".", 1)[-1]
-            raise ck.fail(epath + (key,), exc.field, exc.problem) from None
-        if ev.url in urls:
+)
+EVIDENCE_REQUIRED = frozenset(
+    {"url", "title", "kind", "direction", "confidence", "added_by", "added_at"}
+)
+EVIDENCE_COLUMNS = (
+    "url",
+    "title",
+    "publisher",
+    "published",
+    "kind",
+    "direction",
+    "confidence",
+    "summary",
+    "archived_url",
+)
+_ACTOR = _str("actor")
+_REASON = _str("reason", True)
+
+
+class _EvidenceReader:
+    """The evidence of every commitment of one file, with the column checks an import uses
+    (:func:`mou_tracker.domain.service.evidence_checks`) built once for all of them."""
+
+    def __init__(self, ck: _Checker) -> None:
+        self.ck = ck
+        # ``published`` is read by ck.day: a TOML date, by the same rule a typed date follows.
+        self.checks = [(k, c) for k, c in evidence_checks(ck.now) if k != "published"]
+        self.ids_seen: set[int] = set()
+
+    def read(self, raw: dict[str, Any], path: tuple[Any, ...], label: str) -> list[dict[str, Any]]:
+        ck = self.ck
+        items = raw.get("evidence", [])
+        if not isinstance(items, list):
+            raise ck.fail(path + ("evidence",), f"{label}.evidence", "must be an array of tables")
+        result = []
+        urls: set[str] = set()
+        pages: dict[str, tuple[int, str, Any]] = {}  # same_page(url) -> (position, url, id)
+        for j, item in enumerate(items):
+            epath = path + ("evidence", j)
+            result.append(self.record(item, epath, f"{label}.evidence[{j + 1}]", urls, pages))
+        return result
+
+    def record(
+        self,
+        item: Any,
+        epath: tuple[Any, ...],
+        elabel: str,
+        urls: set[str],
+        pages: dict[str, tuple[int, str, Any]],
+    ) -> dict[str, Any]:
+        """One evidence record, checked column by column; ``urls`` and ``pages`` hold those of
+        the commitment's records before it."""
+        ck = self.ck
+        ck.table(item, epath, elabel, EVIDENCE_KEYS, EVIDENCE_REQUIRED)
+        published = ck.field(item, "published", epath, elabel, ck.day)
+        evidence_id = self.evidence_id(item, epath, elabel)
+        fields: dict[str, Any] = {"published": published}
+        for name, check in self.checks:
+            try:
+                fields[name] = check(item.get(name), name)
+            except InvalidInput:
+                try:  # again, with the field's full name in the message
+                    check(item.get(name), f"{elabel}.{name}")
+                except InvalidInput as exc:
+                    raise ck.fail(epath + (name,), exc.field, exc.problem) from None
+                raise
+        url = fields["url"]
+        if url in urls:
             raise ck.fail(epath + ("url",), f"{elabel}.url", "is listed twice on this commitment")
-        page = v.same_page(ev.url)
+        page = v.same_page(url)
         earlier = pages.get(page)
         if earlier is not None:
             k, first_url, first_id = earlier
             name = f"evidence #{first_id}" if first_id is not None else f"evidence[{k}]"
             raise ck.fail(epath + ("url",), f"{elabel}.url", f"same page as {name} ({first_url})")
-        urls.add(ev.url)
-        pages[page] = (j + 1, ev.url, item.get("id"))
+        urls.add(url)
+        pages[page] = (len(urls), url, evidence_id)
         added_at = ck.field(item, "added_at", epath, elabel, ck.when)
-        revisions = []
-        for k, rev in enumerate(item.get("revision", [])):
-            rpath = epath + ("revision", k)
-            rlabel = f"{elabel}.revision[{k + 1}]"
-            ck.table(
-                rev,
-                rpath,
-                rlabel,
-                {"at", "recorded_at", "by", "reason", "changes"},
-                {"at", "by", "reason", "changes"},
+        revisions = _revisions(item, epath, elabel, ck) if "revision" in item else []
+        return {
+            **{k: fields[k] for k in EVIDENCE_COLUMNS},
+            "added_by": ck.field(item, "added_by", epath, elabel, _ACTOR),
+            "added_at": added_at,
+            "recorded_at": ck.recorded(item, epath, elabel, added_at),
+            "revisions": revisions,
+            "id": evidence_id,
+        }
+
+    def evidence_id(self, item: dict[str, Any], epath: tuple[Any, ...], elabel: str) -> Any:
+        """The optional ``id`` a dump gives a record: a key used only to create it."""
+        if "id" not in item:
+            return None
+        ck, evidence_id = self.ck, item["id"]
+        if isinstance(evidence_id, bool) or not isinstance(evidence_id, int):
+            raise ck.fail(epath + ("id",), f"{elabel}.id", "must be a whole number")
+        if not 1 <= evidence_id <= 2**31 - 1:
+            raise ck.fail(epath + ("id",), f"{elabel}.id", f"{evidence_id} is out of range")
+        if evidence_id in self.ids_seen:
+            raise ck.fail(
+                epath + ("id",), f"{elabel}.id", f"evidence id {evidence_id} is listed twice"
             )
-            changes = []
-            for change in ck.field(rev, "changes", rpath, rlabel, _list):
-                if (
-                    not isinstance(change, dict)
-                    or set(change) != {"field", "old", "new"}
-                    or not all(isinstance(x, str) for x in change.values())
-                ):
-                    raise ck.fail(
-                        rpath + ("changes",),
-                        f"{rlabel}.changes",
-                        "each change is { field, old, new } of strings",
-                    )
-                changes.append(dict(change))
-            rev_at = ck.field(rev, "at", rpath, rlabel, ck.when)
-            revisions.append(
-                {
-                    "at": rev_at,
-                    "recorded_at": ck.recorded(rev, rpath, rlabel, rev_at),
-                    "by": ck.field(rev, "by", rpath, rlabel, _str("actor")),
-                    "reason": ck.field(rev, "reason", rpath, rlabel, _str("reason", True)),
-                    "changes": changes,
-                }
-            )
-        result.append(
+        self.ids_seen.add(evidence_id)
+        return evidence_id
+
+
+def _revisions(
+    item: dict[str, Any], epath: tuple[Any, ...], elabel: str, ck: _Checker
+) -> list[dict[str, Any]]:
+    """The public corrections of one evidence record, oldest first."""
+    revisions = []
+    for k, rev in enumerate(item.get("revision", [])):
+        rpath = epath + ("revision", k)
+        rlabel = f"{elabel}.revision[{k + 1}]"
+        ck.table(
+            rev,
+            rpath,
+            rlabel,
+            {"at", "recorded_at", "by", "reason", "changes"},
+            {"at", "by", "reason", "changes"},
+        )
+        changes = []
+        for change in ck.field(rev, "changes", rpath, rlabel, _list):
+            if (
+                not isinstance(change, dict)
+                or set(change) != {"field", "old", "new"}
+                or not all(isinstance(x, str) for x in change.values())
+            ):
+                raise ck.fail(
+                    rpath + ("changes",),
+                    f"{rlabel}.changes",
+                    "each change is { field, old, new } of strings",
+                )
+            changes.append(dict(change))
+        rev_at = ck.field(rev, "at", rpath, rlabel, ck.when)
+        revisions.append(
             {
-                **ev.fields(),
-                "added_by": ck.field(item, "added_by", epath, elabel, _str("actor")),
-                "added_at": added_at,
-                "recorded_at": ck.recorded(item, epath, elabel, added_at),
-                "revisions": revisions,
-                "id": evidence_id,
+                "at": rev_at,
+                "recorded_at": ck.recorded(rev, rpath, rlabel, rev_at),
+                "by": ck.field(rev, "by", rpath, rlabel, _ACTOR),
+                "reason": ck.field(rev, "reason", rpath, rlabel, _REASON),
+                "changes": changes,
             }
         )
-    return result
+    return revisions
+
+
+def _check_transition(
+    kind: str,
+    from_status: str,
+    to_status: str,
+    previous_status: str,
+    hpath: tuple[Any, ...],
+    hlabel: str,
+    ck: _Checker,
+) -> None:
+    """A history entry starts from the status the one before it left; a status entry changes
+    it, a review keeps it."""
+    if from_status != previous_status:
+        raise ck.fail(
+            hpath + ("from",),
+            f"{hlabel}.from",
+            f"is {from_status} but the status before this entry is {previous_status}",
+        )
+    if kind == "status" and to_status == from_status:
+        raise ck.fail(
+            hpath + ("to",), f"{hlabel}.to", "equals from; a status entry must change the status"
+        )
+    if kind == "review" and to_status != from_status:
+        raise ck.fail(
+            hpath + ("to",), f"{hlabel}.to", "a review entry keeps the status (to must equal from)"
+        )
 
 
 def _validate_history(
@@ -197,24 +245,7 @@ def _validate_history(
         at = ck.field(item, "at", hpath, hlabel, ck.when)
         from_status = ck.field(item, "from", hpath, hlabel, lambda x, n: v.choice(x, n, STATUSES))
         to_status = ck.field(item, "to", hpath, hlabel, lambda x, n: v.choice(x, n, STATUSES))
-        if from_status != previous_status:
-            raise ck.fail(
-                hpath + ("from",),
-                f"{hlabel}.from",
-                f"is {from_status} but the status before this entry is {previous_status}",
-            )
-        if kind == "status" and to_status == from_status:
-            raise ck.fail(
-                hpath + ("to",),
-                f"{hlabel}.to",
-                "equals from; a status entry must change the status",
-            )
-        if kind == "review" and to_status != from_status:
-            raise ck.fail(
-                hpath + ("to",),
-                f"{hlabel}.to",
-                "a review entry keeps the status (to must equal from)",
-            )
+        _check_transition(kind, from_status, to_status, previous_status, hpath, hlabel, ck)
         if previous_at is not None and at < previous_at:
             raise ck.fail(hpath + ("at",), f"{hlabel}.at", "is earlier than the entry before it")
         cited = ck.field(
@@ -361,153 +392,6 @@ def _validate_notes(
                     item, "visibility", npath, nlabel, lambda x, n: v.choice(x, n, VISIBILITIES)
                 ),
                 "body": ck.field(item, "body", npath, nlabel, _str("note", True)),
-            }
-        )
-    return result
-
-
-LINK_STATES = ("ok", "broken", "unreachable")
-_HEX64 = frozenset("0123456789abcdef")
-
-
-def _sha256_text(value: Any, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) != 64 or not set(value) <= _HEX64:
-        raise InvalidInput(name, "must be a SHA-256 digest: 64 lower-case hex digits")
-    return value
-
-
-def _snapshot(value: Any, name: str, chars: int) -> bytes:
-    """The stored bytes back from base64, checked to hold the ``chars`` characters of text
-    they claim, without ever inflating more than that (a planted snapshot cannot balloon)."""
-    from mou_tracker.links import SNAPSHOT_CHARS
-
-    if not isinstance(value, str):
-        raise InvalidInput(name, "must be base64 text")
-    try:
-        stored = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInput(name, "is not valid base64") from None
-    if chars > SNAPSHOT_CHARS:
-        raise InvalidInput(name, f"claims {chars} characters; snapshots keep {SNAPSHOT_CHARS}")
-    inflater = zlib.decompressobj()
-    try:
-        raw = inflater.decompress(stored, 4 * chars + 1)
-    except zlib.error:
-        raise InvalidInput(name, "is not a zlib-compressed snapshot") from None
-    try:
-        page = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        page = None
-    if len(raw) > 4 * chars or not inflater.eof or inflater.unused_data or page is None:
-        raise InvalidInput(name, f"does not hold the {chars} characters of text it claims")
-    if len(page) != chars:
-        raise InvalidInput(name, f"holds {len(page)} characters, not {chars}")
-    return stored
-
-
-def _validate_link_checks(data: dict[str, Any], ck: _Checker) -> list[dict[str, Any]]:
-    """``[[link_check]]``: the append-only log of fetched URLs, in the order it was recorded."""
-    keys = {
-        "url",
-        "checked_at",
-        "state",
-        "http_status",
-        "final_url",
-        "moved",
-        "changed",
-        "content_hash",
-        "page_title",
-        "error",
-        "snapshot",
-        "snapshot_chars",
-    }
-    result = []
-    seen: set[tuple[str, datetime]] = set()
-    for i, item in enumerate(_top(data, "link_check", ck)):
-        path = ("link_check", i)
-        label = f"link_check[{i + 1}]"
-        ck.table(item, path, label, keys, {"url", "checked_at", "state"})
-        url = ck.field(item, "url", path, label, _raw_str(v.MAX_URL, required=True))
-        checked_at = ck.field(item, "checked_at", path, label, ck.when)
-        if (url, checked_at) in seen:
-            raise ck.fail(path, label, f"{url} checked at {_scalar(checked_at)} is listed twice")
-        seen.add((url, checked_at))
-        status = item.get("http_status")
-        if status is not None and (
-            isinstance(status, bool) or not isinstance(status, int) or not 0 <= status <= 999
-        ):
-            raise ck.fail(path + ("http_status",), f"{label}.http_status", "must be 0-999")
-        flags = {}
-        for flag in ("moved", "changed"):
-            flags[flag] = item.get(flag, False)
-            if not isinstance(flags[flag], bool):
-                raise ck.fail(path + (flag,), f"{label}.{flag}", "must be true or false")
-        chars = None
-        snapshot = None
-        if "snapshot" in item or "snapshot_chars" in item:
-            if "snapshot" not in item or "snapshot_chars" not in item:
-                raise ck.fail(path, f"{label}.snapshot", "snapshot and snapshot_chars go together")
-            chars = ck.field(item, "snapshot_chars", path, label, _count)
-            snapshot = ck.field(
-                item, "snapshot", path, label, lambda x, n, c=chars: _snapshot(x, n, c)
-            )
-        result.append(
-            {
-                "url": url,
-                "checked_at": checked_at,
-                "state": ck.field(
-                    item, "state", path, label, lambda x, n: v.choice(x, n, LINK_STATES)
-                ),
-                "http_status": status,
-                "final_url": ck.field(item, "final_url", path, label, _raw_str(v.MAX_URL)),
-                "moved": flags["moved"],
-                "changed": flags["changed"],
-                "content_hash": ck.field(item, "content_hash", path, label, _sha256_text),
-                "page_title": ck.field(item, "page_title", path, label, _raw_str(300)),
-                "error": ck.field(item, "error", path, label, _raw_str(300)),
-                "snapshot": snapshot,
-                "snapshot_chars": chars,
-            }
-        )
-    return result
-
-
-def _optional_count(value: Any, name: str) -> int:
-    return 0 if value is None else _count(value, name)
-
-
-def _counts(value: Any, name: str) -> dict[str, int]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise InvalidInput(name, "must be an inline table like { evidence = 2 }")
-    for what, n in value.items():
-        if len(what) > 40:
-            raise InvalidInput(name, f"{what[:40]!r}… is not a kind of record")
-        _count(n, f"{name}.{what}")
-    return dict(value)
-
-
-def _validate_sync_runs(data: dict[str, Any], ck: _Checker) -> list[dict[str, Any]]:
-    """``[[sync_run]]``: who loaded which file into the database, when, and what it changed."""
-    keys = {"at", "by", "file", "sha256", "added", "updated", "kept", "conflicts"}
-    result = []
-    for i, item in enumerate(_top(data, "sync_run", ck)):
-        path = ("sync_run", i)
-        label = f"sync_run[{i + 1}]"
-        ck.table(item, path, label, keys, {"at", "by", "file", "sha256"})
-        result.append(
-            {
-                "at": ck.field(item, "at", path, label, ck.when),
-                "actor": ck.field(item, "by", path, label, _str("actor")),
-                "file_name": ck.field(item, "file", path, label, _raw_str(300, required=True)),
-                "file_sha256": ck.field(item, "sha256", path, label, _sha256_text),
-                "added": ck.field(item, "added", path, label, _counts),
-                "updated": ck.field(item, "updated", path, label, _counts),
-                "kept": ck.field(item, "kept", path, label, _optional_count),
-                "conflicts": ck.field(item, "conflicts", path, label, _optional_count),
             }
         )
     return result

@@ -143,6 +143,9 @@ class FormScreen(ModalScreen[T], Generic[T]):
         self.guard: SaveGuard | None = None
         self.conflict: str | None = None
         self._slow_timer: Any = None
+        # What this save wrote, for "undo the last action" (modals/undo.py): set by perform
+        # inside the transaction, kept by the app only once the save is stored.
+        self.undoable: Any = None
 
     @property
     def tracker(self) -> TrackerApp:
@@ -381,6 +384,8 @@ class FormScreen(ModalScreen[T], Generic[T]):
 
     def on_form_screen_done(self, message: FormScreen.Done) -> None:
         self._saving_ended()
+        if self.undoable is not None:
+            self.tracker.undo_stack.append(self.undoable)
         if not self.is_active:  # e.g. "cancel the save?" still open: it is saved, so say so
             self.pop_until_active()
         if self.WRITES:

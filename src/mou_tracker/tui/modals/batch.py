@@ -1,5 +1,6 @@
-"""One review or one note for every marked commitment (issue 18, item 9): marked with space (or
-``V`` for a range) in the table, saved in one transaction by ``domain.batch``. If any of them
+"""One review, one note or one evidence link for every marked commitment (issue 18, item 9):
+marked with space (or ``V`` for a range) in the table, saved in one transaction by
+``domain.batch``. If any of them
 is refused, none is stored and the form says which and why."""
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput
 from mou_tracker.domain.queries import CommitmentRow
 from mou_tracker.tui.modals.base import FormScreen, Hint, field_row, run_in_write
+from mou_tracker.tui.modals.evidence import EvidenceForm
 from mou_tracker.tui.modals.note import VISIBILITY_OPTIONS
+from mou_tracker.tui.modals.undo import Undoable
 
 SHOWN = 8  # refs listed in the heading before "and N more"
 
@@ -169,6 +172,71 @@ class BatchNoteForm(FormScreen[str]):
                 actor=actor,
                 visibility=values["visibility"],
             )
+            ids = tuple(note.id for note in notes if note.id is not None)
+            self.undoable = Undoable(
+                "note",
+                f"the {values['visibility']} note on {len(notes)} commitments",
+                tuple(values["refs"]),
+                ids,
+            )
             return f"{values['visibility'].capitalize()} note added to {len(notes)} commitments."
+
+        return run_in_write(self.tracker, add)
+
+
+class BatchEvidenceForm(EvidenceForm):
+    """The evidence form, for every marked commitment: each gets its own record of the same
+    link (as ``evidence add`` once per ref), in one transaction."""
+
+    TITLE = "Add one evidence link to the marked commitments"
+    SAVE_LABEL = "Add to all"
+
+    def __init__(self, rows: list[CommitmentRow]) -> None:
+        FormScreen.__init__(self)
+        self.rows = rows
+        self.known_urls = {}
+
+    def heading(self) -> Text:
+        text = Text(
+            f"{len(self.rows)} commitments each get this link as an evidence record of their "
+            "own. One transaction: all get it, or none (a commitment that has the page "
+            "already refuses the batch).\n",
+            style="bold",
+        )
+        text.append_text(refs_text(self.rows))
+        return text
+
+    def check(self, name: str) -> tuple[str | Text, str]:
+        if name != "url":
+            return super().check(name)
+        raw = self.value("url")
+        if not raw.strip():
+            return "required: an absolute http or https URL", ""
+        try:
+            v.url(raw, "url")
+        except InvalidInput as exc:
+            return str(exc), "error"
+        return "✓", "ok"
+
+    def perform(self, values: dict[str, Any]) -> Any:
+        from mou_tracker.domain import batch, service
+
+        item = service.EvidenceInput.build(**values)
+        refs = [row.ref for row in self.rows]
+        actor = self.tracker.actor
+
+        def add(session: Any) -> str:
+            rows = batch.add_evidence_to_all(session, refs, item, actor=actor)
+            ids = tuple(row.id for row in rows if row.id is not None)
+            self.undoable = Undoable(
+                "evidence",
+                f"evidence #{', #'.join(map(str, ids))} on {len(rows)} commitments",
+                tuple(refs),
+                ids,
+                tuple(row.version for row in rows),
+            )
+            return f"Evidence added to {len(rows)} commitments: " + ", ".join(
+                f"{ref} #{row.id}" for ref, row in zip(refs, rows, strict=True)
+            )
 
         return run_in_write(self.tracker, add)

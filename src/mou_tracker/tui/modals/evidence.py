@@ -18,6 +18,7 @@ from mou_tracker.domain.errors import InvalidInput
 from mou_tracker.domain.queries import CommitmentDetail, EvidenceView
 from mou_tracker.domain.vocab import CONFIDENCES, DIRECTIONS, EVIDENCE_KINDS
 from mou_tracker.tui.modals.base import FormScreen, field_row, run_in_write
+from mou_tracker.tui.modals.undo import Undoable
 from mou_tracker.tui.text import long_day
 
 DIRECTION_WORDS = {
@@ -120,7 +121,7 @@ class EvidenceForm(FormScreen[EvidenceView]):
             if name == "url":
                 if not raw.strip():
                     return "required: an absolute http or https URL", ""
-                clean = v.url(raw, "url")
+                clean = v.url(raw, "url") or ""
                 if clean in self.known_urls:
                     return (
                         f"url: already recorded on {self.detail.ref} as evidence #{self.known_urls[clean]}",
@@ -187,7 +188,12 @@ class EvidenceForm(FormScreen[EvidenceView]):
         actor = self.tracker.actor
 
         def add(session: Any) -> EvidenceView:
-            return _view(service.add_evidence(session, ref, item, actor=actor))
+            row = service.add_evidence(session, ref, item, actor=actor)
+            assert row.id is not None
+            self.undoable = Undoable(
+                "evidence", f"evidence #{row.id} on {ref}", (ref,), (row.id,), (row.version,)
+            )
+            return _view(row)
 
         return run_in_write(self.tracker, add)
 

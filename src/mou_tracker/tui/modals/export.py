@@ -19,6 +19,18 @@ from mou_tracker.tui.modals.base import FormScreen, field_row
 from mou_tracker.tui.text import long_day
 from mou_tracker.tui.widgets.ticks import TickList
 
+
+def _earlier_export(path: Path) -> bool:
+    """``path`` holds an earlier export (it has the manifest an export writes). A folder of
+    other files is not asked about: the export refuses it, saying why."""
+    from mou_tracker.reports.export import MANIFEST
+
+    try:
+        return path.is_dir() and (path / MANIFEST).is_file()
+    except OSError:
+        return False  # unreadable: the export itself says why
+
+
 FORMATS = (("md", "Markdown"), ("html", "HTML"), ("json", "JSON"), ("csv", "CSV"))
 
 
@@ -32,6 +44,35 @@ class ExportForm(FormScreen[str]):
     def __init__(self, out_dir: str = "exports") -> None:
         super().__init__()
         self.out_dir = out_dir
+        self.replace_ok: Path | None = None  # the folder the person agreed to replace
+
+    def action_save(self) -> None:
+        """An existing export folder is replaced only once the person says so (issue 18,
+        item 8: from a checkout, the default ``exports`` is the tracked folder)."""
+        if self.saving:
+            return
+        raw = self.value("out").strip()
+        path = Path(raw).expanduser() if raw else None
+        if path is None or path == self.replace_ok or not _earlier_export(path):
+            super().action_save()
+            return
+        from mou_tracker.tui.modals.confirm import ConfirmScreen
+
+        count = sum(1 for _ in path.rglob("*") if _.is_file())
+
+        def decided(replace: bool | None) -> None:
+            if replace:
+                self.replace_ok = path
+                super(ExportForm, self).action_save()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"{path} holds an earlier export ({count:,} files). Replace it with this one?",
+                yes="Replace",
+                no="Keep them",
+            ),
+            decided,
+        )
 
     def heading(self) -> Text:
         return Text(

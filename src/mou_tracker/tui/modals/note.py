@@ -13,6 +13,7 @@ from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput
 from mou_tracker.domain.queries import CommitmentDetail
 from mou_tracker.tui.modals.base import FormScreen, Hint, field_row, run_in_write
+from mou_tracker.tui.modals.undo import Undoable
 
 VISIBILITY_OPTIONS = [
     ("public: appears in every export", "public"),
@@ -55,7 +56,7 @@ class NoteForm(FormScreen[str]):
         yield TextArea(id="body", compact=True, soft_wrap=True, show_line_numbers=False)
         yield Hint(Text(""), id="body-hint")
 
-    def first_focus(self):  # type: ignore[no-untyped-def]
+    def first_focus(self) -> TextArea:
         return self.query_one("#body", TextArea)
 
     def check_names(self) -> tuple[str, ...]:
@@ -89,6 +90,10 @@ class NoteForm(FormScreen[str]):
         def add(session: Any) -> str:
             note = service.add_note(
                 session, ref, values["body"], actor=actor, visibility=values["visibility"]
+            )
+            assert note.id is not None
+            self.undoable = Undoable(
+                "note", f"the {note.visibility} note on {ref}", (ref,), (note.id,)
             )
             return f"{note.visibility.capitalize()} note added to {ref}."
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Input
 
+from mou_tracker.domain import derived
 from mou_tracker.domain import validate as v
 from mou_tracker.domain.errors import InvalidInput
 from mou_tracker.domain.queries import CommitmentDetail
@@ -35,7 +36,7 @@ class ReviewForm(FormScreen[str]):
         text.append("\nThe status stays ")
         text.append_text(status_text(d.status, d.strength))
         today = self.tracker.today()
-        following = v.add_cadence(today, d.review_cadence)
+        following = derived.next_review(today, d.memorandum.signed, d.review_cadence)
         text.append(
             f"; the next review moves to {following.isoformat()} (every {d.review_cadence})."
         )

@@ -19,6 +19,7 @@ from mou_tracker.domain.errors import InvalidInput
 from mou_tracker.domain.queries import CommitmentDetail, EvidenceView
 from mou_tracker.domain.vocab import STATUSES, STATUSES_WITHOUT_EVIDENCE
 from mou_tracker.tui.modals.base import FormScreen, Hint, field_row, run_in_write
+from mou_tracker.tui.modals.undo import Undoable
 from mou_tracker.tui.text import DIRECTION_STYLES, day, status_label, status_text
 from mou_tracker.tui.widgets.detail import evidence_sorted
 from mou_tracker.tui.widgets.ticks import TickList
@@ -163,6 +164,15 @@ class StatusForm(FormScreen[str]):
                 reason=values["reason"],
                 evidence=values["evidence"],
                 expected_version=values["version"],
+            )
+            assert entry.id is not None
+            after = service.get_commitment(session, ref).version
+            self.undoable = Undoable(
+                "status",
+                f"{ref}: {status_label(entry.from_status)} → {status_label(entry.to_status)}",
+                (ref,),
+                (entry.id,),
+                (after,),
             )
             return f"{ref}: {status_label(entry.from_status)} → {status_label(entry.to_status)}"
 

@@ -72,6 +72,7 @@ class MainScreen(Screen[None]):
         Binding("n", "add_note", "Note", id="note"),
         Binding("v", "record_review", "Review", show=False, id="review"),
         Binding("t", "set_target", "Target date", show=False, id="target"),
+        Binding("u", "undo", "Undo my last action", show=False, id="undo"),
         Binding("colon", "jump", "Jump to a ref", show=False, id="jump"),
         Binding("x", "export", "Export", id="export"),
         Binding("o", "open_evidence", "Open evidence link", show=False, id="open.evidence"),
@@ -430,7 +431,9 @@ class MainScreen(Screen[None]):
             text.append(f"by {SORT_LABELS.get(q.sort, q.sort)} {arrow}  ", style="grey70")
         marked = len(self.table.marked) if self.is_mounted else 0
         if marked:
-            text.append(f"{marked} marked (v review · n note · esc clears)  ", style="bold")
+            text.append(
+                f"{marked} marked (v review · n note · e evidence · esc clears)  ", style="bold"
+            )
         if self._viewport is None:
             text.append("loading…", style="grey62")
         else:
@@ -683,6 +686,12 @@ class MainScreen(Screen[None]):
 
         if self._refused_by_role("add_evidence"):
             return
+        if self.table.marked:
+            from mou_tracker.tui.modals.batch import BatchEvidenceForm
+
+            rows = list(self.table.marked.values())
+            self.app.push_screen(BatchEvidenceForm(rows), self._batch_done)  # type: ignore[arg-type]  # the batch form returns a message, not a record
+            return
         detail = self._current_detail("add evidence")
         if detail is None:
             return
@@ -773,6 +782,28 @@ class MainScreen(Screen[None]):
         detail = self._current_detail("record a review")
         if detail is not None:
             self.app.push_screen(ReviewForm(detail), self._after_write)
+
+    def action_undo(self) -> None:
+        from mou_tracker.tui.modals.undo import UndoForm
+
+        stack = self.tracker.undo_stack
+        if not stack:
+            self.notify(
+                "Nothing to undo: this session has added no note, evidence or status change "
+                "yet (reviews, targets and corrections are not undone; record another).",
+                severity="warning",
+            )
+            return
+        item = stack[-1]
+
+        def done(message: str | None) -> None:
+            if message is None:
+                return
+            if stack and stack[-1] is item:
+                stack.pop()
+            self._after_write(message)
+
+        self.app.push_screen(UndoForm(item), done)
 
     def action_set_target(self) -> None:
         from mou_tracker.tui.modals.target import TargetForm

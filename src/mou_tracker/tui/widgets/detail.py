@@ -14,8 +14,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from mou_tracker.domain import derived
 from mou_tracker.domain.queries import CommitmentDetail, EvidenceView, TargetView
+from mou_tracker.domain.undo import WITHDRAWN_EVIDENCE, withdrawn_note_ids
 from mou_tracker.domain.vocab import STRENGTH_WORDS
+from mou_tracker.tui.markdown import markdown_text
 from mou_tracker.tui.text import (
     DIRECTION_STYLES,
     SIGNAL_STYLES,
@@ -59,7 +62,10 @@ def evidence_prompt(item: EvidenceView) -> Text:
     if item.link and item.link.needs_attention:
         text.append(f"  link {item.link.label}", style="bold red1")
     text.append("\n")
-    text.append(item.title, style="bold")
+    if item.summary == WITHDRAWN_EVIDENCE:
+        text.append(" WITHDRAWN ", style="bold reverse")
+        text.append(" ")
+    text.append(item.title, style="bold strike" if item.summary == WITHDRAWN_EVIDENCE else "bold")
     if item.summary:
         text.append("\n")
         text.append(item.summary, style="italic grey70")
@@ -108,7 +114,7 @@ def head_text(detail: CommitmentDetail, today: date) -> Text:
         text.append(
             f"every {detail.review_cadence}; last {day(detail.last_reviewed, 'never')}; next "
         )
-        if detail.next_review is not None and detail.next_review < today:
+        if derived.is_overdue(detail.strength, detail.next_review, today):
             text.append(f"{day(detail.next_review)} (overdue)", style=SIGNAL_STYLES["overdue"])
         else:
             text.append(day(detail.next_review))
@@ -209,17 +215,24 @@ def notes_text(detail: CommitmentDetail) -> Text:
     if not detail.notes:
         text.append("No notes.", style="grey62")
         return text
+    withdrawn = withdrawn_note_ids(note.body for note in detail.notes)
     for n, note in enumerate(reversed(detail.notes)):
         if n:
             text.append("\n")
+        if note.id in withdrawn:
+            text.append(" WITHDRAWN ", style="bold reverse")
+            text.append(" ")
         if note.visibility == "internal":
             text.append(" INTERNAL ", style="bold black on gold1")
             text.append(" never exported", style="gold1")
         else:
             text.append(" PUBLIC ", style="bold black on green3")
             text.append(" appears in exports", style="green3")
-        text.append(f"  {note.at.date().isoformat()} {note.author}\n", style="grey62")
-        text.append(note.body)
+        text.append(f"  {note.at.date().isoformat()} {note.author} #{note.id}\n", style="grey62")
+        body = markdown_text(note.body)  # rendered, as the exports show it (issue 18, item 8)
+        if note.id in withdrawn:
+            body.stylize("strike")
+        text.append_text(body)
         text.append("\n")
     return text
 

@@ -41,6 +41,10 @@ def summary_text(summary: Summary) -> Text:
             text.append("  ")
         text.append(status_label(status), style=STATUS_STYLES[status])
         text.append(f" {summary.counts.get(status, 0):,}", style="bold")
+    counted = sum(summary.counts.values())
+    if counted != summary.total:
+        # as the exports: each promise once, vision clauses shown but not scored
+        text.append(f"  ({counted:,} of {summary.total:,} counted)", style="grey62")
     text.append("  │ ", style="grey50")
     overdue = SIGNAL_STYLES["overdue"]
     text.append("reviews overdue ", style=overdue if summary.overdue else "")

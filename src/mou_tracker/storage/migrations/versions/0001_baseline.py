@@ -9,7 +9,7 @@ Create Date: 2026-11-22 15:57:50.942157
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import mou_tracker.domain.models

@@ -19,7 +19,7 @@ Create Date: 2026-11-27 18:05:01
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import mou_tracker.domain.models

@@ -1,0 +1,378 @@
+"""One page model, two outputs: the Markdown of a page and its HTML, built together.
+
+Parsing a generated page back with markdown-it to get its HTML costs far more than writing the
+page (tens of seconds at 10,000 commitments), and it learns nothing: the generator already knows
+every heading, table cell and link it wrote. A :class:`Doc` records each block twice over, as
+the Markdown line(s) the page has always had and as the structure behind them; :meth:`Doc.html`
+then writes the same HTML that :func:`mou_tracker.reports.html.render_page` gives for that
+Markdown, with the same decorations (ids, citation links, status symbols, cell labels). What
+users write as Markdown (note bodies) is still parsed and rendered by markdown-it, through the
+same decoration code. ``tests/reports/test_page_model.py`` checks the two paths agree on every
+page of generated and hostile corpora.
+
+Inline content is a list of pieces: ``(TEXT, markdown, text)`` for text (``text`` is what
+markdown-it reads back from ``markdown``) and ``(TAG, markdown, html)`` for markup.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from markdown_it.common.utils import escapeHtml, unescapeAll
+
+from mou_tracker.reports import html as html_report
+from mou_tracker.reports import markdown as md
+
+TEXT = 0
+TAG = 1
+Piece = tuple[int, str, str]
+Pieces = list[Piece]
+
+_CONTROL_DELETE = md._CONTROL_DELETE
+_SYMBOL = html_report._SYMBOL
+_WITHHELD = " (link withheld: not an http or https URL)"
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+
+def lit(text: str) -> Piece:
+    """Text the generator wrote, with nothing in it that Markdown reads as syntax."""
+    return (TEXT, text, text)
+
+
+def t(text: str | None) -> Piece:
+    """User text on one line, as :func:`markdown.inline` writes it."""
+    if not text:
+        return (TEXT, "", "")
+    return (TEXT, md.inline(text), " ".join(text.split()).translate(_CONTROL_DELETE).strip())
+
+
+def lines(text: str | None) -> Pieces:
+    """User text over several lines, as :func:`markdown.escape` writes it (hard breaks)."""
+    if not text:
+        return []
+    out: Pieces = []
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for line in raw:
+        mark = md._escape_line(line)
+        if not mark:
+            continue
+        if out:
+            out.append((TAG, "\\\n", "<br />\n"))
+        out.append((TEXT, mark, line.translate(_CONTROL_DELETE).strip().replace("\t", " ")))
+    return out
+
+
+def strong(*inner: Piece) -> Pieces:
+    return [(TAG, "**", "<strong>"), *inner, (TAG, "**", "</strong>")]
+
+
+def br() -> Piece:
+    """A hard line break (a backslash at the end of the line)."""
+    return (TAG, "\\\n", "<br />\n")
+
+
+_HREFS: dict[str, str] = {}
+
+
+# A URL markdown-it leaves as it is: ASCII, a lower-case host, nothing to unescape, decode or
+# percent-encode (tests/reports/test_page_model.py checks the shortcut against markdown-it).
+_PLAIN_URL = re.compile(
+    r"^https?://[a-z0-9.-]+(?::[0-9]+)?(?:[/?#][A-Za-z0-9/?#=+,;:@!$'*._~-]*)?$"
+)
+
+
+def _href(destination: str) -> str:
+    """The href markdown-it writes for a link destination (unescaped, then normalised)."""
+    if _PLAIN_URL.match(destination):
+        return destination
+    found = _HREFS.get(destination)
+    if found is None:
+        found = escapeHtml(html_report._renderer().normalizeLink(unescapeAll(destination)))
+        if len(_HREFS) < 100_000:
+            _HREFS[destination] = found
+    return found
+
+
+def link(text: str | None, url: str | None) -> Pieces:
+    """:func:`markdown.link` as pieces: the label linked for an http(s) URL, else withheld."""
+    label = t(text) if text and md.inline(text) else t(url) if url and md.inline(url) else None
+    if label is None:
+        label = lit("link")
+    if url is None or not md.is_web_url(url):
+        return [(TEXT, label[1] + _WITHHELD, label[2] + _WITHHELD)]
+    dest = md._destination(url)
+    return [(TAG, "[", f'<a href="{_href(dest)}">'), label, (TAG, f"]({dest})", "</a>")]
+
+
+def page_link(text: str, path: str) -> Pieces:
+    """:func:`markdown.page_link` as pieces; the HTML points at the page's ``.html`` twin."""
+    mark = md.page_link(text, path)  # checks the path
+    label = t(text)
+    try:
+        href = escapeHtml(html_report.html_path(path))
+    except ValueError:  # not a page markdown-it's pass would rewrite
+        href = _href(path)
+    return [(TAG, "[", f'<a href="{href}">'), label, (TAG, mark[len(label[1]) + 1 :], "</a>")]
+
+
+def markdown_of(pieces: Iterable[Piece]) -> str:
+    return "".join(p[1] for p in pieces)
+
+
+# --- the document -----------------------------------------------------------------------------
+
+
+class Doc:
+    """A page being built: its Markdown lines (joined with newlines, exactly as the page's
+    generator always wrote them) and its blocks, for the HTML."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.blocks: list[tuple[Any, ...]] = []
+        self.title = "mou-tracker report"
+        self.exact = True  # False: something only markdown-it can be trusted to render
+
+    def blank(self) -> None:
+        self.out.append("")
+
+    def heading(self, level: int, pieces: Pieces) -> None:
+        self.out.append("#" * level + " " + markdown_of(pieces))
+        self.blocks.append(("h", level, pieces))
+        if level == 1 and self.title == "mou-tracker report":
+            self.title = _raw_text(pieces).strip()
+
+    def para(self, pieces: Pieces) -> None:
+        self.out.append(markdown_of(pieces))
+        self.blocks.append(("p", pieces))
+
+    def caveat(self, pieces: Pieces) -> None:
+        """A one-paragraph block quote the generator wrote."""
+        self.out.append("> " + markdown_of(pieces))
+        self.blocks.append(("q", pieces))
+
+    def bullets(self, items: Sequence[Pieces]) -> None:
+        """A tight list of one-line items."""
+        self.out.extend("- " + markdown_of(item) for item in items)
+        self.blocks.append(("ul", [[item] for item in items], "tight"))
+
+    def loose_item(self, paragraphs: Sequence[Pieces]) -> None:
+        """One item of a loose list (its paragraphs apart, a blank line after it); items in a
+        row make one list."""
+        for k, pieces in enumerate(paragraphs):
+            if k:
+                self.out.append("")
+            text = markdown_of(pieces).replace("\n", "\n  ")
+            self.out.append(("- " if k == 0 else "  ") + text)
+        self.out.append("")
+        last = self.blocks[-1] if self.blocks else None
+        if last is not None and last[0] == "ul" and last[2] == "open":
+            last[1].append(list(paragraphs))
+        else:
+            self.blocks.append(("ul", [list(paragraphs)], "open"))
+
+    def end_list(self) -> None:
+        """Close a list of loose items, so the next items start a new list."""
+        if self.blocks and self.blocks[-1][0] == "ul" and self.blocks[-1][2] == "open":
+            self.blocks[-1] = (*self.blocks[-1][:2], "closed")
+
+    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Pieces]]) -> None:
+        self.out.append(md.table(headers, [[markdown_of(c) for c in row] for row in rows]))
+        self.blocks.append(("table", headers, rows))
+
+    def quoted_markdown(self, text: str) -> None:
+        """A block quote of Markdown (a note body, already made safe): markdown-it renders it."""
+        quoted = md.quoted(text)
+        self.out.append(quoted)
+        self.blocks.append(("md", html_report._renderer().parse(quoted)))
+
+    def rule(self) -> None:
+        self.out.append("---")
+        self.blocks.append(("hr",))
+
+    def markdown(self) -> str:
+        return "\n".join(self.out)
+
+    def html(self, root: str) -> str:
+        """The complete HTML document, as :func:`html.render_page` writes it for
+        :meth:`markdown`."""
+        ids = html_report._Ids()
+        evidence_ids = self._evidence_ids()
+        body: list[str] = []
+        section = ""
+        description: list[str] | None = None
+        for block in self.blocks:
+            kind = block[0]
+            if kind == "h":
+                _, level, pieces = block
+                pieces = _trim(pieces)
+                if level in (2, 3):
+                    text = _raw_text(pieces)
+                    body.append(
+                        f'<h{level} id="{escapeHtml(ids.unique(html_report._slug(text)))}">'
+                    )
+                    if level == 2:
+                        section = text
+                else:
+                    body.append(f"<h{level}>")
+                body.append(_inline(pieces, evidence_ids, root, False))
+                body.append(f"</h{level}>\n")
+            elif kind == "p":
+                if _empty(block[1]):  # a blank line, not a paragraph
+                    continue
+                body.append("<p>")
+                body.append(_inline(_trim(block[1]), evidence_ids, root, False))
+                body.append("</p>\n")
+            elif kind == "q":
+                pieces = _trim(block[1])
+                cls = "note" if section == "Notes" else "caveat"
+                body.append(f'<blockquote class="{cls}">\n<p>')
+                body.append(_inline(pieces, evidence_ids, root, False))
+                body.append("</p>\n</blockquote>\n")
+                if description is None:  # decorated symbols are not part of the text
+                    description = ["".join(_SYMBOL.sub("", run) for run in _runs(pieces))]
+            elif kind == "ul":
+                items = [[p for p in paragraphs if not _empty(p)] for paragraphs in block[1]]
+                # Loose (paragraphs in <p>) when items or an item's paragraphs stand apart.
+                loose = block[2] != "tight" and (
+                    len(items) > 1 or any(len(paragraphs) > 1 for paragraphs in items)
+                )
+                body.append("<ul>\n")
+                for paragraphs in items:
+                    attr = ""
+                    if section.startswith("Evidence"):
+                        for pieces in paragraphs:
+                            found = html_report._EVIDENCE_LABEL.search(_raw_text(_trim(pieces)))
+                            if found:
+                                attr = f' id="{escapeHtml(ids.unique("ev-" + found.group(1)))}"'
+                                break
+                    if loose:
+                        body.append(f"<li{attr}>\n")
+                        for pieces in paragraphs:
+                            body.append("<p>")
+                            body.append(_inline(_trim(pieces), evidence_ids, root, False))
+                            body.append("</p>\n")
+                        body.append("</li>\n")
+                    else:
+                        body.append(f"<li{attr}>")
+                        body.append(_inline(_trim(paragraphs[0]), evidence_ids, root, False))
+                        body.append("</li>\n")
+                body.append("</ul>\n")
+            elif kind == "table":
+                _, headers, rows = block
+                body.append("<table>\n<thead>\n<tr>\n")
+                for h in headers:
+                    body.append(f"<th>{_inline([lit(h)], evidence_ids, root, False)}</th>\n")
+                body.append("</tr>\n</thead>\n<tbody>\n")
+                timeline = section == "Status timeline"
+                for row in rows:
+                    cells = [_trim(c) for c in row]
+                    if timeline:
+                        tid = ids.unique(html_report.timeline_id(_raw_text(cells[0])))
+                        body.append(f'<tr id="{escapeHtml(tid)}">\n')
+                    else:
+                        body.append("<tr>\n")
+                    for h, cell in zip(headers, cells, strict=True):
+                        body.append(f'<td data-label="{escapeHtml(h)}">')
+                        body.append(_inline(cell, evidence_ids, root, True))
+                        body.append("</td>\n")
+                    body.append("</tr>\n")
+                body.append("</tbody>\n</table>\n")
+            elif kind == "md":
+                tokens = html_report._decorate(
+                    block[1], root, evidence_ids=evidence_ids, ids=ids, section=section
+                )
+                renderer = html_report._renderer()
+                body.append(renderer.renderer.render(tokens, renderer.options, {}))
+                if description is None:
+                    description = html_report._quote_texts(tokens)
+            elif kind == "hr":
+                body.append("<hr />\n")
+        text = " ".join(" ".join([self.title + ".", *(description or [])]).split())
+        if len(text) > 300:
+            text = text[:299].rsplit(" ", 1)[0] + "…"
+        return html_report.document(self.title, text, root, "".join(body))
+
+    def _evidence_ids(self) -> set[str]:
+        """The numbers the page names as "evidence #N", searched run by run as markdown-it's
+        text tokens are (a NUL, which no page text holds, stands between two runs)."""
+        texts: list[str] = []
+        found: set[str] = set()
+        for block in self.blocks:
+            kind = block[0]
+            if kind in ("h", "p", "q"):
+                _join_runs(block[-1], texts)
+            elif kind == "ul":
+                for paragraphs in block[1]:
+                    for pieces in paragraphs:
+                        _join_runs(pieces, texts)
+            elif kind == "table":
+                for row in block[2]:
+                    for cell in row:
+                        _join_runs(cell, texts)
+            elif kind == "md":
+                found |= html_report._evidence_labels(block[1])
+        joined = "".join(texts)
+        if "evidence #" in joined:
+            found.update(m.group(1) for m in html_report._EVIDENCE_LABEL.finditer(joined))
+        return found
+
+
+def _join_runs(pieces: Pieces, texts: list[str]) -> None:
+    texts.append("\x00")
+    for kind, _mark, value in pieces:
+        texts.append(value if kind == TEXT else "\x00")
+
+
+def _empty(pieces: Pieces) -> bool:
+    return all(kind == TEXT and not mark.strip() for kind, mark, _text in pieces)
+
+
+def _raw_text(pieces: Iterable[Piece]) -> str:
+    return "".join(p[2] for p in pieces if p[0] == TEXT)
+
+
+def _runs(pieces: Pieces) -> list[str]:
+    """The text runs markdown-it would see: the text between two pieces of markup."""
+    runs: list[str] = []
+    buf: list[str] = []
+    for kind, _mark, value in pieces:
+        if kind == TEXT:
+            buf.append(value)
+        elif buf:
+            runs.append("".join(buf))
+            buf = []
+    if buf:
+        runs.append("".join(buf))
+    return [r for r in runs if r]
+
+
+def _trim(pieces: Pieces) -> Pieces:
+    """A paragraph, heading or cell loses the whitespace at its two ends."""
+    if not pieces:
+        return pieces
+    first, last = pieces[0], pieces[-1]
+    if first[0] == TEXT and first[2][:1].isspace():
+        pieces = [(TEXT, first[1], first[2].lstrip()), *pieces[1:]]
+    if last[0] == TEXT and last[2][-1:].isspace():
+        pieces = [*pieces[:-1], (TEXT, last[1], last[2].rstrip())]
+    return pieces
+
+
+def _inline(pieces: Pieces, evidence_ids: set[str], root: str, cell: bool) -> str:
+    out: list[str] = []
+    buf: list[str] = []
+    for kind, _mark, value in pieces:
+        if kind == TEXT:
+            buf.append(value)
+            continue
+        if buf:
+            out.append(html_report.decorate_text("".join(buf), evidence_ids, cell))
+            buf = []
+        out.append(value)
+    if buf:
+        out.append(html_report.decorate_text("".join(buf), evidence_ids, cell))
+    return "".join(out)
