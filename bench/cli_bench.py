@@ -1,6 +1,6 @@
 """What each everyday command costs over its floor, and what it imports to get there.
 
-    .venv/bin/python bench/cli_bench.py [--size 10000] [--repeat 7]
+    .venv/bin/python bench/cli_bench.py [--size 10000] [--repeat 7] [--only list,status,add]
         [--compare SRC [--compare-db DB]] [--imports]
 
 Times ``list --format json``, ``status REF NEW --reason --evidence ID`` and ``evidence add REF
@@ -13,7 +13,8 @@ writes <= 1.3x at 10,000). Each command runs the way the ``mou-tracker`` script 
 ``--compare SRC`` times a second source tree in the same rounds (e.g. the last commit:
 ``git archive HEAD src | tar -x -C /tmp/head`` then ``--compare /tmp/head/src``), on its own
 working copy of the tracker (``--compare-db`` when its schema is older than this tree's), so
-"before" and "after" share one session and one machine load.
+"before" and "after" share one session and one machine load. ``--only`` times some of the
+commands (the floor always runs), so a longer series of one of them fits in the same minutes.
 
 ``--imports`` also runs each command once under ``python -X importtime`` and lists what it
 loads beyond ``import sqlmodel``: the top-level imports by cumulative time, and the total.
@@ -50,6 +51,10 @@ FLOOR = "import sqlmodel"
 # The same import with the cyclic collector paused, as the CLI pauses it while it loads its code
 # (cli/common.py): shown beside the floor, so a reader can see how much of a ratio that is.
 FLOOR_PAUSED = "import gc; gc.disable(); import sqlmodel"
+# The same import with the heap frozen at exit, as the CLI's own process freezes it
+# (cli/main.py skip_exit_collection): shown beside the floor, so a reader can see how much of a
+# ratio is the interpreter's last full collection, which the floor pays and the CLI skips.
+FLOOR_FROZEN = "import atexit, gc; atexit.register(gc.freeze); import sqlmodel"
 TARGETS = {"list": 1.6, "status": 1.3, "add": 1.3}
 LABELS = {
     "list": "list --format json",
@@ -220,7 +225,13 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, metavar="SRC", help="another src/ tree to time")
     parser.add_argument("--compare-db", type=Path, metavar="DB", help="its tracker (SQLite)")
     parser.add_argument("--imports", action="store_true", help="also list what each imports")
+    parser.add_argument(
+        "--only", default=",".join(LABELS), help="commands to time (default list,status,add)"
+    )
     args = parser.parse_args()
+    args.only = [name.strip() for name in args.only.split(",") if name.strip()]
+    if not args.only or set(args.only) - set(LABELS):
+        parser.error(f"--only: choose from {', '.join(LABELS)}")
 
     spec = gen.Spec(size=args.size)
     cache = gen.sqlite_path(spec, log=log)
@@ -238,12 +249,14 @@ def main() -> None:
         commands: dict[str, Callable[[int], Sample]] = {
             "floor": lambda i: run_process([PY, "-c", FLOOR], env),
             "paused": lambda i: run_process([PY, "-c", FLOOR_PAUSED], env),
+            "frozen": lambda i: run_process([PY, "-c", FLOOR_FROZEN], env),
         }
         run_id = f"{os.getpid()}"
         for t, tree in enumerate(trees):
             tref, tev = (ref, evidence_id) if t == 0 else target_commitment(tree.db)
             for name, fn in tree.commands(tref, tev, run_id).items():
-                commands[f"{t}:{name}"] = fn
+                if name in args.only:
+                    commands[f"{t}:{name}"] = fn
         series = rounds(commands, max(1, args.repeat))
         report = table(series, trees, args)
         if args.imports:
@@ -256,12 +269,15 @@ def main() -> None:
 def table(series: dict[str, Series], trees: list[Tree], args: argparse.Namespace) -> list[str]:
     fw, fc = series["floor"].median("wall"), series["floor"].median("cpu")
     pw, pc = series["paused"].median("wall"), series["paused"].median("cpu")
+    zw, zc = series["frozen"].median("wall"), series["frozen"].median("cpu")
     lines = [
         f"mou-tracker commands at {args.size:,} commitments, medians of {args.repeat} interleaved "
         "runs, each against the floor:",
         f'  floor  `python -c "{FLOOR}"`: {ms(fw)} wall, {ms(fc)} CPU',
         f'  paused `python -c "{FLOOR_PAUSED}"`: {ms(pw)} wall, {ms(pc)} CPU '
         "(the CLI pauses the collector while it loads its code; the last column divides by this)",
+        f'  frozen `python -c "{FLOOR_FROZEN}"`: {ms(zw)} wall, {ms(zc)} CPU '
+        "(the CLI's process skips the collection at exit too)",
         "(wall clock is what a person waits; CPU, user + system, is what the command itself "
         "costs and holds steady when the machine is busy)",
         "",
@@ -269,6 +285,8 @@ def table(series: dict[str, Series], trees: list[Tree], args: argparse.Namespace
         f"{'target':>6} {'CPU/paused':>10}",
     ]
     for name, label in LABELS.items():
+        if name not in args.only:
+            continue
         for t, tree in enumerate(trees):
             s = series[f"{t}:{name}"]
             if s.error:

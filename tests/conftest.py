@@ -7,6 +7,7 @@ independent and the CLI subprocesses see exactly the same database as the test.
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import shutil
@@ -52,6 +53,11 @@ def pytest_configure(config: pytest.Config) -> None:
         settings.register_profile(name, **values)  # type: ignore[arg-type]
     profile = os.environ.get("HYPOTHESIS_PROFILE", "").strip() or "ci"
     settings.load_profile(profile)  # an unknown name is refused by hypothesis itself
+    # Exports keep a page cache in the user's cache directory: the tests' caches go to a
+    # directory of this run (each worker its own), never to the real ~/.cache.
+    cache = tempfile.mkdtemp(prefix="mou-tracker-test-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache
+    atexit.register(shutil.rmtree, cache, True)
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` is applied, so `-m slow` sees the markers

@@ -31,7 +31,8 @@ def test_a_withdrawn_note_stays_and_a_note_names_it(mini):
     notes = _detail(mini, "T-1").notes
     assert notes[-2].body == "Oops"
     assert notes[-1].visibility == "internal" and notes[-1].author == "bob"
-    assert undo.withdrawn_note_ids(n.body for n in notes) == {note.id}
+    assert notes[-1].withdraws == note.id
+    assert undo.withdrawn_note_ids(notes) == {note.id}
     with pytest.raises(RuleViolation, match=f"note #{note.id} is already withdrawn"):
         run_write(mini, lambda s: undo.withdraw_note(s, note.id, actor="bob", reason="again"))
     with pytest.raises(RuleViolation, match="is itself a withdrawal"):
@@ -51,7 +52,7 @@ def test_withdrawn_evidence_is_a_correction_and_cited_evidence_stands(mini):
     assert (record.summary, record.direction, record.confidence, record.title) == (
         undo.WITHDRAWN_EVIDENCE,
         "context",
-        "unverified",
+        "withdrawn",
         "Wrong clause",
     )
     assert record.revisions[-1].reason == "Withdrawn: Not this clause"

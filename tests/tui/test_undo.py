@@ -81,7 +81,7 @@ async def test_undo_evidence_added_by_mistake_is_a_published_correction(shipped,
         assert (after.summary, after.direction, after.confidence) == (
             "Withdrawn: added by mistake",
             "context",
-            "unverified",
+            "withdrawn",
         )
         assert after.title == "Not about this clause" and after.url == URL  # kept, not deleted
         (revision,) = after.revisions

@@ -136,7 +136,9 @@ def cmd_evidence_show(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     with eng.read(engine) as session:
         row = service.get_evidence(session, args.id)
-        ref = session.get(Commitment, row.commitment_id).ref  # type: ignore[union-attr]
+        owner = session.get(Commitment, row.commitment_id)
+        assert owner is not None  # a foreign key: every evidence record has its commitment
+        ref = owner.ref
         d = q.commitment_detail(session, ref)
     e = next(x for x in d.evidence if x.id == row.id)
     print(f"evidence #{e.id} on {ref} (version {e.version})")

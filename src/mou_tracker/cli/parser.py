@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from mou_tracker import __version__
 
@@ -24,7 +24,7 @@ STATUSES = tuple("not_assessed not_started in_progress partially_met met stalled
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line usage errors (exit 2), as DESIGN.md asks."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: usage error: {message} (see {self.prog} --help)\n")
 
 

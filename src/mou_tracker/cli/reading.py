@@ -127,42 +127,72 @@ def cmd_list(args: argparse.Namespace) -> int:
     engine = open_engine(args)
     with eng.read(engine) as session:
         q.check_owner(session, args.owner)
-        rows = q.list_commitments(session, flt, sort=args.sort, limit=args.limit)
-    records = [
-        {
-            "ref": r.ref,
-            "memorandum": r.memorandum,
-            "status": r.status,
-            "strength": r.strength,
-            "theme": r.theme,
-            "owners": r.owners_text,
-            "evidence_count": r.evidence_count,
-            "latest_evidence": r.latest_evidence.isoformat() if r.latest_evidence else "",
-            "last_reviewed": r.last_reviewed.isoformat() if r.last_reviewed else "",
-            "next_review": r.next_review.isoformat()
-            if r.next_review and r.strength != "vision"
-            else "",
-            "overdue": r.overdue(today),
-            "stale": r.stale(today),
-            "title": r.title,
-        }
-        for r in rows
-    ]
+        rows = q.list_lines(session, flt, sort=args.sort, limit=args.limit)
     out = sys.stdout
     if args.format == "json":
-        # One commitment per line (json's C encoder; the indented form is pure Python), through
-        # one encoder: json.dumps(..., ensure_ascii=False) would build a new one for every row.
-        encode = json.JSONEncoder(ensure_ascii=False).encode
         out.write("[\n")
-        out.write(",\n".join("  " + encode(r) for r in records))
-        out.write("\n]\n" if records else "]\n")
-    elif args.format == "csv":
+        out.write(",\n".join(_json_lines(rows, today)))
+        out.write("\n]\n" if rows else "]\n")
+        return 0
+    records = _records(rows, today)
+    if args.format == "csv":
         writer = csv.DictWriter(out, fieldnames=LIST_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
     else:
         _table(records, today)
     return 0
+
+
+def _records(rows: list[Any], today: date) -> list[dict[str, Any]]:
+    """The fields of LIST_FIELDS for each ``queries.ListLine``: each date formatted once, the
+    overdue and stale flags from ``domain.derived`` (one definition for every interface)."""
+    from mou_tracker.domain.derived import is_overdue, is_stale
+
+    iso = date.isoformat
+    return [
+        {
+            "ref": ref,
+            "memorandum": memorandum,
+            "status": status,
+            "strength": strength,
+            "theme": theme,
+            "owners": owners,
+            "evidence_count": count,
+            "latest_evidence": iso(latest) if latest else "",
+            "last_reviewed": iso(last) if last else "",
+            "next_review": iso(due) if due and strength != "vision" else "",
+            "overdue": is_overdue(strength, due, today),
+            "stale": is_stale(strength, latest, today),
+            "title": title,
+        }
+        for ref, memorandum, status, strength, theme, owners, count, latest, last, due, title in rows
+    ]
+
+
+def _json_lines(rows: list[Any], today: date) -> list[str]:
+    """Each ``queries.ListLine`` as one line of JSON: the bytes that
+    ``json.JSONEncoder(ensure_ascii=False).encode`` gives for its :func:`_records` dict (the
+    same keys in the same order, its separators, its string escaping), written straight from
+    the tuple, without a dict or an encoder call per row. tests/cli/test_list_lines.py compares
+    the two on every line."""
+    from json.encoder import encode_basestring as text  # the encoder's own, for ensure_ascii=False
+
+    from mou_tracker.domain.derived import is_overdue, is_stale
+
+    iso = date.isoformat
+    return [
+        f'  {{"ref": {text(ref)}, "memorandum": {text(memorandum)}, "status": {text(status)}, '
+        f'"strength": {text(strength)}, "theme": {text(theme)}, "owners": {text(owners)}, '
+        f'"evidence_count": {int(count)}, '
+        f'"latest_evidence": "{iso(latest) if latest else ""}", '
+        f'"last_reviewed": "{iso(last) if last else ""}", '
+        f'"next_review": "{iso(due) if due and strength != "vision" else ""}", '
+        f'"overdue": {"true" if is_overdue(strength, due, today) else "false"}, '
+        f'"stale": {"true" if is_stale(strength, latest, today) else "false"}, '
+        f'"title": {text(title)}}}'
+        for ref, memorandum, status, strength, theme, owners, count, latest, last, due, title in rows
+    ]
 
 
 def _table(records: list[dict[str, Any]], today: date) -> None:
@@ -259,7 +289,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         else:
             p(f"target:      {d.target.isoformat()}")
     if d.strength != "vision":
-        latest = derived.newest_evidence(e.published for e in d.evidence)
+        latest = derived.newest_current_evidence(d.evidence)
         if derived.is_stale(d.strength, latest, today):
             p(
                 f"stale:       newest evidence {latest.isoformat() if latest else 'none'}; older than {derived.STALE_AFTER_DAYS} days"
@@ -277,8 +307,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     print_corrections(d)
     p("")
     p(f"notes ({len(d.notes)}):")
+    withdrawn = derived.withdrawals(d.notes)
     for n in d.notes:
-        p(f"  [{n.visibility}] {fmt_ts(n.at)} {n.author}:")
+        by = withdrawn.get(n.id)
+        gone = f" (WITHDRAWN {fmt_ts(by.at)} by {printable(by.author)})" if by else ""
+        p(f"  [{n.visibility}] {fmt_ts(n.at)} {printable(n.author)}{gone}:")
         for line in n.body.splitlines():
             p(f"      {printable(line)}")
     return 0

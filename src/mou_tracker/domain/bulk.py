@@ -56,7 +56,7 @@ def insert_rows(
     names = ", ".join(columns)
     postgresql = dialect.name == "postgresql" and not _row_security(session, table)
     if postgresql:
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # psycopg's driver connection is untyped through SQLAlchemy
         statement = f"COPY {table.name} ({names}) FROM STDIN"
     else:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"

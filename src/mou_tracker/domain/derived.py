@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import Integer, String, and_, column, exists, func, literal_column, or_, select
 from sqlalchemy import table as sql_table
@@ -43,6 +43,7 @@ from sqlmodel import Session, col
 
 from mou_tracker.domain import validate as v
 from mou_tracker.domain.models import Commitment, Evidence, Owner, Party
+from mou_tracker.domain.vocab import WITHDRAWN
 
 if TYPE_CHECKING:
     from mou_tracker.domain.queries import CommitmentDetail
@@ -71,6 +72,42 @@ def is_overdue(strength: str, next_review_on: date | None, today: date) -> bool:
 
 def newest_evidence(published: Iterable[date | None]) -> date | None:
     return max((d for d in published if d is not None), default=None)
+
+
+def counts_as_evidence(confidence: str) -> bool:
+    """Withdrawn evidence (domain/undo.py) stays published but is left out of "latest
+    evidence", staleness and the evidence counts."""
+    return confidence != WITHDRAWN
+
+
+class _Withdrawing(Protocol):
+    @property
+    def withdraws(self) -> int | None: ...
+
+
+W = TypeVar("W", bound=_Withdrawing)
+
+
+def withdrawals(notes: Iterable[W]) -> dict[int, W]:
+    """For each withdrawn note id, the note that withdraws it (from the ``withdraws`` column,
+    written only by ``undo.withdraw_note`` and sync; a note's text never counts)."""
+    return {n.withdraws: n for n in notes if n.withdraws is not None}
+
+
+def withdrawn_note_ids(notes: Iterable[_Withdrawing]) -> set[int]:
+    """The ids of the notes that these ``notes`` withdraw."""
+    return set(withdrawals(notes))
+
+
+def current_evidence() -> ColumnElement[bool]:
+    """:func:`counts_as_evidence` as a condition on the evidence table."""
+    return col(Evidence.confidence) != WITHDRAWN
+
+
+def newest_current_evidence(evidence: Iterable[Any]) -> date | None:
+    """The newest publication date among ``evidence`` (records with ``published`` and
+    ``confidence``) that has not been withdrawn."""
+    return newest_evidence(e.published for e in evidence if counts_as_evidence(e.confidence))
 
 
 def is_stale(strength: str, newest: date | None, today: date) -> bool:

@@ -256,6 +256,8 @@ class Note(SQLModel, table=True):
     at: datetime = _ts(index=True)
     recorded_at: datetime | None = _recorded()
     db_user: str | None = _db_user()
+    # The note this one withdraws (same commitment; domain/undo.py), or None (migration 0011).
+    withdraws: int | None = Field(default=None, index=True)
 
 
 class TargetChange(SQLModel, table=True):

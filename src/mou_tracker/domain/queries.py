@@ -10,11 +10,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import String, Table, cast, exists, func, select, true
+from sqlalchemy import Connection, String, Table, cast, exists, func, select, true
 from sqlalchemy.orm import Mapped
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select, Subquery
 from sqlmodel import Session, SQLModel, col
 
 from mou_tracker.domain import derived
@@ -176,6 +176,7 @@ class NoteView:
     author: str
     at: datetime
     recorded_at: datetime | None = None
+    withdraws: int | None = None  # the id of the note this one withdraws (domain/undo.py)
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,51 @@ def count_commitments(session: Session, flt: ListFilter = ListFilter()) -> int:
     )
 
 
+def _page_query(
+    session: Session,
+    flt: ListFilter,
+    columns: Sequence[Any],
+    *,
+    sort: str,
+    descending: bool,
+    limit: int | None,
+    offset: int,
+) -> Select[Any]:
+    """One page of commitments as ``columns`` (of the commitment table, ``memorandum.slug`` and
+    the page's evidence aggregates ``evidence_n``/``evidence_latest``), filtered and sorted."""
+    if sort not in SORT_KEYS:
+        raise InvalidInput("--sort", f"{sort!r} is not one of {', '.join(SORT_KEYS)}")
+    order: list[ColumnElement[Any]] = [c.desc() if descending else c.asc() for c in SORT_KEYS[sort]]
+    by_id = col(Commitment.id)
+    order.append(by_id.desc() if descending else by_id.asc())
+    query = (
+        select(*columns)
+        .join(Memorandum, col(Memorandum.id) == col(Commitment.memorandum_id))
+        .outerjoin(_EV, _EV.c.cid == col(Commitment.id))
+        .where(*_conditions(flt, _dialect(session)))
+        .order_by(*order)
+        .offset(offset)
+    )
+    return query if limit is None else query.limit(limit)
+
+
+def _evidence_aggregates() -> Subquery:
+    """Per commitment: how many current evidence records, and the newest publication date."""
+    return (
+        select(
+            col(Evidence.commitment_id).label("cid"),
+            func.count(col(Evidence.id)).label("n"),
+            func.max(col(Evidence.published)).label("latest"),
+        )
+        .where(derived.current_evidence())
+        .group_by(col(Evidence.commitment_id))
+        .subquery()
+    )
+
+
+_EV = _evidence_aggregates()
+
+
 def list_commitments(
     session: Session,
     flt: ListFilter = ListFilter(),
@@ -358,51 +404,31 @@ def list_commitments(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[CommitmentRow]:
-    """One page of commitments in three queries: rows with evidence aggregates, then owners."""
-    if sort not in SORT_KEYS:
-        raise InvalidInput("--sort", f"{sort!r} is not one of {', '.join(SORT_KEYS)}")
-    ev = (
-        select(
-            col(Evidence.commitment_id).label("cid"),
-            func.count(col(Evidence.id)).label("n"),
-            func.max(col(Evidence.published)).label("latest"),
-        )
-        .group_by(col(Evidence.commitment_id))
-        .subquery()
-    )
-    order: list[ColumnElement[Any]] = [c.desc() if descending else c.asc() for c in SORT_KEYS[sort]]
-    by_id = col(Commitment.id)
-    order.append(by_id.desc() if descending else by_id.asc())
+    """One page of commitments in two queries: rows with evidence aggregates, then owners."""
     c = _table(Commitment).c
     # Columns, not ORM objects: a list of 100,000 rows builds no entities.
-    query = (
-        select(
-            c.id,
-            c.ref,
-            c.section,
-            c.title,
-            c.theme,
-            c.strength,
-            c.status,
-            c.last_reviewed,
-            c.next_review,
-            c.version,
-            c.updated_at,
-            c.updated_by,
-            c.restates,
-            col(Memorandum.slug),
-            ev.c.n,
-            ev.c.latest,
-        )
-        .join(Memorandum, col(Memorandum.id) == col(Commitment.memorandum_id))
-        .outerjoin(ev, ev.c.cid == col(Commitment.id))
-        .where(*_conditions(flt, _dialect(session)))
-        .order_by(*order)
-        .offset(offset)
+    columns = (
+        c.id,
+        c.ref,
+        c.section,
+        c.title,
+        c.theme,
+        c.strength,
+        c.status,
+        c.last_reviewed,
+        c.next_review,
+        c.version,
+        c.updated_at,
+        c.updated_by,
+        c.restates,
+        col(Memorandum.slug),
+        _EV.c.n,
+        _EV.c.latest,
     )
-    if limit is not None:
-        query = query.limit(limit)
-    rows = session.execute(query).all()
+    page = _page_query(
+        session, flt, columns, sort=sort, descending=descending, limit=limit, offset=offset
+    )
+    rows = session.execute(page).all()
     owners = _owners_for(session, [r.id for r in rows])
     return [
         CommitmentRow(
@@ -427,18 +453,86 @@ def list_commitments(
     ]
 
 
+class ListLine(NamedTuple):
+    """One line of ``mou-tracker list``: what it prints and nothing more."""
+
+    ref: str
+    memorandum: str
+    status: str
+    strength: str
+    theme: str
+    owners: str  # as CommitmentRow.owners_text
+    evidence_count: int
+    latest_evidence: date | None
+    last_reviewed: date | None
+    next_review: date | None
+    title: str
+
+
+def list_lines(
+    session: Session,
+    flt: ListFilter = ListFilter(),
+    *,
+    sort: str = "position",
+    limit: int | None = None,
+) -> list[ListLine]:
+    """The rows of :func:`list_commitments` as the command line prints them, read the quick way:
+    only the printed columns, through the Core connection (no ORM result machinery), owners as
+    one text each, and, when the page is every commitment, the owner table read whole rather
+    than by binding every id. ``tests/cli/test_list_lines.py`` holds it to list_commitments."""
+    c = _table(Commitment).c
+    columns = (
+        c.id,
+        c.ref,
+        col(Memorandum.slug),
+        c.status,
+        c.strength,
+        c.theme,
+        _EV.c.n,
+        _EV.c.latest,
+        c.last_reviewed,
+        c.next_review,
+        c.title,
+    )
+    page = _page_query(session, flt, columns, sort=sort, descending=False, limit=limit, offset=0)
+    conn = session.connection()
+    rows = conn.execute(page).all()
+    whole = limit is None and flt == ListFilter()
+    owners = _owner_texts(conn, None if whole else [r[0] for r in rows])
+    return [
+        ListLine(ref, slug, status, strength, theme, owners.get(cid, ""), n or 0, *rest)
+        for cid, ref, slug, status, strength, theme, n, *rest in rows
+    ]
+
+
+def _owner_query() -> Select[int, str, str, str]:
+    return (
+        select(col(Owner.commitment_id), col(Party.code), col(Party.name), col(Owner.role))
+        .join(Party, col(Party.id) == col(Owner.party_id))
+        .order_by(col(Owner.commitment_id), col(Owner.role), col(Party.code))
+    )
+
+
+def _owner_texts(conn: Connection, ids: Sequence[int] | None) -> dict[int, str]:
+    """``CommitmentRow.owners_text`` for each of ``ids`` (``None``: every commitment)."""
+    found: dict[int, list[str]] = defaultdict(list)
+    chunks = [None] if ids is None else [ids[i : i + 5000] for i in range(0, len(ids), 5000)]
+    for chunk in chunks:
+        query = _owner_query()
+        if chunk is not None:
+            query = query.where(col(Owner.commitment_id).in_(chunk))
+        for cid, code, _name, role in conn.execute(query).all():  # one fetchall, not a fetch a row
+            found[cid].append(f"{code} ({role})")
+    return {cid: ", ".join(texts) for cid, texts in found.items()}
+
+
 def _owners_for(session: Session, ids: Sequence[int]) -> dict[int, tuple[OwnerView, ...]]:
     result: dict[int, list[OwnerView]] = defaultdict(list)
     if not ids:
         return {}
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        query = (
-            select(col(Owner.commitment_id), col(Party.code), col(Party.name), col(Owner.role))
-            .join(Party, col(Party.id) == col(Owner.party_id))
-            .where(col(Owner.commitment_id).in_(chunk))
-            .order_by(col(Owner.commitment_id), col(Owner.role), col(Party.code))
-        )
+        query = _owner_query().where(col(Owner.commitment_id).in_(chunk))
         for cid, code, name, role in session.execute(query):
             result[cid].append(OwnerView(code, name, role))
     return {k: tuple(vals) for k, vals in result.items()}
@@ -569,7 +663,15 @@ def commitment_details(
         note_query = note_query.where(col(Note.visibility) == "public")
     for n in session.execute(note_query):
         notes[n.commitment_id].append(
-            NoteView(n.id, n.visibility, n.body, n.author, n.at, recorded_at=n.recorded_at)
+            NoteView(
+                n.id,
+                n.visibility,
+                n.body,
+                n.author,
+                n.at,
+                recorded_at=n.recorded_at,
+                withdraws=n.withdraws,
+            )
         )
 
     corrections: dict[int, list[RevisionView]] = defaultdict(list)

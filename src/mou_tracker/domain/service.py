@@ -725,6 +725,7 @@ def add_note(
     actor: str,
     visibility: str = "public",
     at: datetime | None = None,
+    withdraws: int | None = None,
 ) -> Note:
     actor = actor_name(actor)
     clean_body = v.required_text(body, "text", limit="note", multiline=True)
@@ -737,6 +738,7 @@ def add_note(
         body=clean_body,
         author=actor,
         at=v.effective_time(at, "at", now=utcnow()),
+        withdraws=withdraws,
     )
     session.add(note)
     session.flush()

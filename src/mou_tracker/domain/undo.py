@@ -2,13 +2,20 @@
 deleted or rewritten; each undo is a new, dated, attributed entry that says what it takes back
 and why, through the same service functions every other write uses.
 
-* a **note** is withdrawn by a note beside it (same commitment, same visibility) that names it:
-  ``Withdrawn: note #12 (pm-alice, 2026-11-27 16:32 UTC) was added by mistake. <reason>``.
-  :func:`withdrawn_note_ids` reads those back, so every interface can mark the original;
+* a **note** is withdrawn by a note beside it (same commitment, same visibility) whose
+  ``withdraws`` column holds the id of the note it takes back (migration 0011). Its body says
+  so for a human reader
+  (``Withdrawn: note #12 (pm-alice, 2026-11-27 16:32 UTC) was added by mistake. <reason>``),
+  but the body decides nothing: a note typed to look like that is ordinary text.
+  :func:`withdrawals` (in ``derived``, which the readers load without the write path) reads
+  the column back, so every interface and report can mark the
+  original;
 * an **evidence record** is withdrawn by a correction (``edit_evidence``: old and new values
   kept and published): its summary says it was withdrawn, its direction becomes ``context``
-  and its confidence ``unverified``. Evidence a status change cites stands: it is part of the
-  reason for that change (undo the change first);
+  and its confidence ``withdrawn`` (:data:`WITHDRAWN`), the state "latest evidence", staleness
+  and the counts leave out (:func:`mou_tracker.domain.derived.counts_as_evidence`). Evidence a
+  status change cites stands: it is part of the reason for that change (undo the change
+  first);
 * a **status change** is undone by a status change back, citing the evidence the earlier
   status rested on, so rule 1 holds for the way back too. Only the newest change of a
   commitment can be undone, and only while nobody has changed the commitment since.
@@ -16,14 +23,12 @@ and why, through the same service functions every other write uses.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from mou_tracker.domain import service
 from mou_tracker.domain import validate as v
+from mou_tracker.domain.derived import withdrawals, withdrawn_note_ids
 from mou_tracker.domain.errors import NotFound, RuleViolation
 from mou_tracker.domain.models import (
     Commitment,
@@ -32,19 +37,18 @@ from mou_tracker.domain.models import (
     HistoryEvidence,
     Note,
 )
+from mou_tracker.domain.vocab import WITHDRAWN
 
-WITHDRAWN_NOTE = re.compile(r"^Withdrawn: note #(\d+) ")
 WITHDRAWN_EVIDENCE = "Withdrawn: added by mistake"
 
-
-def withdrawn_note_ids(bodies: Iterable[str]) -> set[int]:
-    """The ids of the notes that the notes with these ``bodies`` withdraw."""
-    found = set()
-    for body in bodies:
-        match = WITHDRAWN_NOTE.match(body)
-        if match:
-            found.add(int(match.group(1)))
-    return found
+__all__ = [
+    "WITHDRAWN_EVIDENCE",
+    "undo_status_change",
+    "withdraw_evidence",
+    "withdraw_note",
+    "withdrawals",
+    "withdrawn_note_ids",
+]
 
 
 def withdraw_note(session: Session, note_id: int, *, actor: str, reason: str) -> Note:
@@ -53,14 +57,14 @@ def withdraw_note(session: Session, note_id: int, *, actor: str, reason: str) ->
     note = session.get(Note, note_id)
     if note is None:
         raise NotFound("note", note_id, "note with id")
-    if WITHDRAWN_NOTE.match(note.body):
+    if note.withdraws is not None:
         raise RuleViolation(
             "note", f"note #{note_id} is itself a withdrawal; add a note to say more"
         )
-    others = session.scalars(
-        select(col(Note.body)).where(col(Note.commitment_id) == note.commitment_id)
-    ).all()
-    if note_id in withdrawn_note_ids(others):
+    already = session.scalars(
+        select(col(Note.id)).where(col(Note.withdraws) == note_id).limit(1)
+    ).first()
+    if already is not None:
         raise RuleViolation("note", f"note #{note_id} is already withdrawn")
     commitment = session.get(Commitment, note.commitment_id)
     assert commitment is not None
@@ -68,7 +72,14 @@ def withdraw_note(session: Session, note_id: int, *, actor: str, reason: str) ->
         f"Withdrawn: note #{note_id} ({note.author}, {v.utc_z(note.at)}) was added by mistake. "
         f"{clean_reason}"
     )
-    return service.add_note(session, commitment.ref, body, actor=actor, visibility=note.visibility)
+    return service.add_note(
+        session,
+        commitment.ref,
+        body,
+        actor=actor,
+        visibility=note.visibility,
+        withdraws=note_id,
+    )
 
 
 def withdraw_evidence(
@@ -82,7 +93,7 @@ def withdraw_evidence(
     """Correct evidence ``evidence_id`` into a withdrawn record (see the module's docstring);
     refused while a status change cites it."""
     row = service.get_evidence(session, evidence_id, lock=True)
-    if row.summary == WITHDRAWN_EVIDENCE:
+    if row.confidence == WITHDRAWN:
         raise RuleViolation("evidence", f"evidence #{row.id} is already withdrawn")
     cited = session.execute(
         select(col(HistoryEntry.at), col(HistoryEntry.to_status))
@@ -99,7 +110,7 @@ def withdraw_evidence(
     return service.edit_evidence(
         session,
         evidence_id,
-        {"summary": WITHDRAWN_EVIDENCE, "direction": "context", "confidence": "unverified"},
+        {"summary": WITHDRAWN_EVIDENCE, "direction": "context", "confidence": WITHDRAWN},
         actor=actor,
         reason=f"Withdrawn: {v.required_text(reason, 'reason', limit='reason', multiline=True)}",
         expected_version=expected_version,

@@ -47,7 +47,10 @@ EVIDENCE_KINDS = (
     "data",
 )
 DIRECTIONS = ("progress", "against", "context")
-CONFIDENCES = ("primary", "secondary", "unverified")
+# "withdrawn": taken back by a correction (domain/undo.py); left out of "latest evidence",
+# staleness and the counts, still published with its corrections.
+WITHDRAWN = "withdrawn"
+CONFIDENCES = ("primary", "secondary", "unverified", WITHDRAWN)
 VISIBILITIES = ("public", "internal")
 
 # History entry kinds: a status change, or a review that confirms the status unchanged.

@@ -119,6 +119,26 @@ def _corrections_of(d: CommitmentDetail) -> list[tuple[int | None, RevisionView]
     return found
 
 
+def _public_notes(d: CommitmentDetail) -> list[dict[str, Any]]:
+    """The public notes; a withdrawn one carries ``withdrawn`` (when, by whom, and the body of
+    the note that withdraws it, which says why), a field present only when it applies."""
+    public = [n for n in d.notes if n.visibility == "public"]
+    withdrawn = derived.withdrawals(public)
+    result = []
+    for n in public:
+        item: dict[str, Any] = {
+            "at": iso(n.at),
+            "recorded_at": iso(n.recorded_at),
+            "author": n.author,
+            "body": n.body,
+        }
+        by = withdrawn.get(n.id)
+        if by is not None:
+            item["withdrawn"] = {"at": iso(by.at), "by": by.author, "reason": by.body}
+        result.append(item)
+    return result
+
+
 class DataWriter:
     """Writes the JSON and CSV files as commitment details stream past."""
 
@@ -243,7 +263,7 @@ class DataWriter:
     def _commitment(self, d: CommitmentDetail, row: CommitmentRow | None) -> dict[str, Any]:
         today = self.snap.today
         scored = d.strength != "vision"
-        newest = max((e.published for e in d.evidence if e.published), default=None)
+        newest = derived.newest_current_evidence(d.evidence)
         return {
             "ref": d.ref,
             "memorandum": d.memorandum.slug,
@@ -341,22 +361,13 @@ class DataWriter:
                 for h in d.history
             ],
             "corrections": [correction_to_json(r) for r in d.corrections],
-            "notes": [
-                {
-                    "at": iso(n.at),
-                    "recorded_at": iso(n.recorded_at),
-                    "author": n.author,
-                    "body": n.body,
-                }
-                for n in d.notes
-                if n.visibility == "public"
-            ],
+            "notes": _public_notes(d),
             "internal_notes_withheld": self.snap.internal_notes.get(d.ref, 0),
         }
 
     def _commitment_row(self, d: CommitmentDetail, row: CommitmentRow | None) -> list[str]:
         scored = d.strength != "vision"
-        newest = max((e.published for e in d.evidence if e.published), default=None)
+        newest = derived.newest_current_evidence(d.evidence)
         return _row(
             (
                 d.ref,
@@ -371,7 +382,7 @@ class DataWriter:
                 iso(d.status_changed_at),
                 " ".join(o.code for o in d.owners if o.role == "lead"),
                 " ".join(o.code for o in d.owners if o.role != "lead"),
-                len(d.evidence),
+                sum(derived.counts_as_evidence(e.confidence) for e in d.evidence),
                 iso(newest),
                 _stale(row, self.snap),
                 iso(d.last_reviewed),

@@ -11,6 +11,9 @@ deleted. The new directory gets the mode the user's umask gives, as ``mkdir`` wo
 Commitment pages (their Markdown and HTML, from one page model: see ``reports/doc.py``) are
 written by two worker processes when there are many, while this process reads the database and
 writes the data files; ``data/tracker.sqlite`` is built by a worker from ``tracker.json``.
+A re-export takes over, without building it, every commitment page whose inputs hash to the
+key recorded for the previous export (``_PageCache``: kept in the user's cache directory, not
+in the export, so ``manifest.json`` and every published byte are those of a cold export).
 
 One export at a time per parent directory: an advisory ``flock`` on the parent, which the
 kernel releases when its holder dies. The workers are started with ``spawn`` (so they do
@@ -87,10 +90,13 @@ def export(
         _recover(out)
         previous = _check_target(out)
         tmp = _make_dir(parent, f".{out.name}.new-")
+        cache = _PageCache(out, previous, chosen) if {"md", "html"} & set(chosen) else None
         try:
-            count = _write_all(session, tmp, chosen, since, report_date, progress, previous)
+            count = _write_all(session, tmp, chosen, since, report_date, progress, previous, cache)
             sys.audit("mou_tracker.crashpoint", "export:before-swap")  # see faults.py
             _swap(tmp, out)
+            if cache is not None:
+                cache.save(out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return count
@@ -202,6 +208,122 @@ class _Files:
         self.hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+class _PageCache:
+    """Which inputs each commitment page of the previous export was built from, so a
+    re-export takes an unchanged page over instead of building it again.
+
+    A page's key is a hash of everything its page model reads: the commitment's details as
+    loaded (its row, owners, evidence with corrections and link states, history with the
+    evidence it cites, targets, public notes, corrections), the few facts of the whole tracker
+    it shows (report date, the commitments restating it, how many internal notes it withholds),
+    the formats, the HTML renderer and the code itself (the bytes of the package's source), so
+    an upgrade rebuilds every page. A key is the inputs' content, not a row version: a cache
+    written for another database matches only a page whose inputs are the same.
+
+    The cache is kept outside the export, in the user's cache directory (one file per export
+    directory), so the published files and ``manifest.json`` are the same whatever the backend
+    and whether or not a cache was used. It names the ``manifest.json`` (by hash) of the
+    export it describes and is ignored unless the previous export has exactly that manifest;
+    it is replaced atomically after the swap, and a crash before that leaves it pointing at a
+    manifest that is gone, so it is ignored. The page files themselves are still checked
+    against the previous manifest's hashes before they are taken over.
+    """
+
+    def __init__(self, out: Path, previous: Path | None, formats: tuple[str, ...]) -> None:
+        self.path = _cache_file(out)
+        self.salt = _code_version() + "|" + ",".join(formats) + "|" + html_report.RENDERER
+        self.old: dict[str, str] = {}
+        self.new: dict[str, str] = {}
+        if previous is None:
+            return
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+            manifest = hashlib.sha256((previous / MANIFEST).read_bytes()).hexdigest()
+        except (OSError, ValueError):
+            return
+        if (
+            isinstance(stored, dict)
+            and stored.get("manifest") == manifest
+            and stored.get("salt") == self.salt
+            and isinstance(stored.get("pages"), dict)
+        ):
+            self.old = {str(k): str(v) for k, v in stored["pages"].items()}
+
+    def key(self, detail: Any, snap: model.Snapshot) -> str:
+        facts = (snap.report_date, snap.restated_by.get(detail.ref, ()))
+        withheld = snap.internal_notes.get(detail.ref, 0)
+        text = f"{self.salt}\n{facts!r}\n{withheld}\n{detail!r}"
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def save(self, out: Path) -> None:
+        """Record the pages of the export now in ``out`` (after the swap)."""
+        try:
+            manifest = hashlib.sha256((out / MANIFEST).read_bytes()).hexdigest()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            body = {"out": str(out), "manifest": manifest, "salt": self.salt, "pages": self.new}
+            fd, tmp = tempfile.mkstemp(prefix=".pages-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(body, handle, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except OSError:
+            return  # no cache: the next export builds every page, and is no less right
+
+
+def _cache_file(out: Path) -> Path:
+    from platformdirs import user_cache_path
+
+    name = hashlib.sha256(os.fsencode(out)).hexdigest()[:32]
+    return user_cache_path("mou-tracker", appauthor=False) / "exports" / f"{name}.json"
+
+
+_CODE_VERSION: list[str] = []
+
+
+def _code_version() -> str:
+    """A hash of the installed package's source (and its version): any change to the code
+    that builds pages changes every page's key."""
+    if not _CODE_VERSION:
+        import mou_tracker
+
+        root = Path(mou_tracker.__file__).parent
+        digest = hashlib.sha256(getattr(mou_tracker, "__version__", "").encode())
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+        _CODE_VERSION.append(digest.hexdigest())
+    return _CODE_VERSION[0]
+
+
+def _take_over(files: _Files, ref: str, formats: tuple[str, ...]) -> bool:
+    """Take an unchanged commitment's page (Markdown and HTML) over from the previous export,
+    each file checked against the previous manifest's hash; False if any is missing."""
+    old = files.old if isinstance(files.old, dict) else {}
+    listed, sources = old.get("files"), old.get("html_sources")
+    if not isinstance(listed, dict) or not isinstance(sources, dict):
+        return False
+    rel = page_path(ref)
+    wanted: list[str] = []
+    if "md" in formats:
+        wanted.append(rel)
+    html_rel = "html/" + html_report.html_path(rel)
+    if "html" in formats:
+        if html_rel not in sources:
+            return False
+        wanted.append(html_rel)
+    if not all(isinstance(listed.get(w), str) for w in wanted):
+        return False
+    for i, w in enumerate(wanted):
+        if not files.carry(w, str(listed[w])):
+            for done in wanted[:i]:  # a link to the previous export's file: never write into it
+                files.hashes.pop(done, None)
+                with contextlib.suppress(OSError):
+                    (files.root / done).unlink()
+            return False
+    if "html" in formats:
+        files.sources[html_rel] = str(sources[html_rel])
+    return True
+
+
 def _write_commitment(
     files: _Files, snap: model.Snapshot, formats: tuple[str, ...], detail: Any
 ) -> None:
@@ -299,7 +421,19 @@ class _Renderer:
             (rel, source_digest, self.pool.submit(html_report.render_page, markdown_text))
         )
 
-    def commitments(self, details: list[Any]) -> None:
+    def commitments(self, details: list[Any], cache: _PageCache | None = None) -> None:
+        if cache is not None:
+            changed = []
+            for detail in details:
+                key = cache.key(detail, self.snap)
+                cache.new[detail.ref] = key
+                if cache.old.get(detail.ref) != key or not _take_over(
+                    self.files, detail.ref, self.formats
+                ):
+                    changed.append(detail)
+            details = changed
+            if not details:
+                return
         if self.pool is None:
             for detail in details:
                 _write_commitment(self.files, self.snap, self.formats, detail)
@@ -369,6 +503,7 @@ def _write_all(
     report_date: date | None,
     progress: Progress | None,
     previous: Path | None,
+    cache: _PageCache | None = None,
 ) -> int:
     snap = model.snapshot(session, check_report_date(session, report_date, since))
     _check_page_names([r.ref for r in snap.rows])
@@ -377,7 +512,7 @@ def _write_all(
     renderer = _Renderer(files, total if {"md", "html"} & set(formats) else 0, snap, formats)
     public: dict[str, str] | None = None
     try:
-        _write_pages(session, snap, files, renderer, formats, since, progress, total)
+        _write_pages(session, snap, files, renderer, formats, since, progress, total, cache)
         if "json" in formats or "csv" in formats:
             # The public record as SQLite with its Datasette metadata, beside the JSON and
             # CSV: built from tracker.json in a worker while the last pages are written, when
@@ -421,6 +556,7 @@ def _write_pages(
     since: date | None,
     progress: Progress | None,
     total: int,
+    cache: _PageCache | None = None,
 ) -> None:
     def page(rel: str, text: str) -> None:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -500,7 +636,7 @@ def _write_pages(
         done = 0
         for batch in model.details_in_batches(session):
             if "md" in formats or "html" in formats:
-                renderer.commitments(batch)
+                renderer.commitments(batch, cache)
             for detail in batch:
                 writer.add(detail)
             renderer.drain()

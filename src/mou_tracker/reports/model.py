@@ -500,7 +500,7 @@ def latest_evidence(session: Session, limit: int) -> list[LatestEvidence]:
     query = (
         select(col(Evidence.url), col(Evidence.title), col(Evidence.published), col(Commitment.ref))
         .join(Commitment, col(Commitment.id) == col(Evidence.commitment_id))
-        .where(col(Evidence.published).is_not(None))
+        .where(col(Evidence.published).is_not(None), derived.current_evidence())
         .order_by(col(Evidence.published).desc(), col(Evidence.url), col(Commitment.ref))
         .limit(limit * 20)
     )

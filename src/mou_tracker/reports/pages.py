@@ -80,6 +80,7 @@ CONFIDENCE_WORDS = {
     "primary": "primary source",
     "secondary": "secondary source",
     "unverified": "unverified",
+    "withdrawn": "withdrawn (added by mistake; not counted)",
 }
 BASIS_WORDS = {
     "verified": "wording verified in the published text",
@@ -881,8 +882,9 @@ def commitment_doc(d: CommitmentDetail, snap: Snapshot) -> doc.Doc:
         if derived.is_overdue(d.strength, d.next_review, today):
             review += [lit(" ("), *doc.strong(lit("overdue")), lit(f" on {long_day(today)})")]
         facts.append(("Review", review))
-        newest = derived.newest_evidence(e.published for e in d.evidence)
-        health: Pieces = [lit(f"{len(d.evidence)} item(s); newest published {day(newest)}")]
+        newest = derived.newest_current_evidence(d.evidence)
+        current = sum(derived.counts_as_evidence(e.confidence) for e in d.evidence)
+        health: Pieces = [lit(f"{current} item(s); newest published {day(newest)}")]
         if derived.is_stale(d.strength, newest, today):
             stale = f": nothing newer than {derived.STALE_AFTER_DAYS} days)"
             health += [lit(" ("), *doc.strong(lit("stale")), lit(stale)]
@@ -1003,8 +1005,19 @@ def commitment_doc(d: CommitmentDetail, snap: Snapshot) -> doc.Doc:
             ]
         )
         page.blank()
+    withdrawn = derived.withdrawals(public)
     for n in public:
-        page.para([lit(f"Note of {_two_times(n.at, n.recorded_at)} by "), t(n.author), lit(":")])
+        head: Pieces = [lit(f"Note of {_two_times(n.at, n.recorded_at)} by "), t(n.author)]
+        by = withdrawn.get(n.id)
+        if by is not None:
+            head += [
+                lit(" ("),
+                *doc.strong(lit("withdrawn")),
+                lit(f" on {stamp(by.at)} by "),
+                t(by.author),
+                lit("; the note saying why follows)"),
+            ]
+        page.para([*head, lit(":")])
         page.blank()
         page.quoted_markdown(note_markdown(n.body))
         page.blank()

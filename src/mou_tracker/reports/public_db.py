@@ -342,6 +342,9 @@ TABLES: tuple[Table, ...] = (
             _c("recorded_at", T, "when the tracker recorded it (UTC), if known"),
             _c("author", T, "who wrote it", True),
             _c("body", T, "the note (Markdown)", True),
+            _c("withdrawn_at", T, "when it was withdrawn as added by mistake (UTC), if it was"),
+            _c("withdrawn_by", T, "who withdrew it"),
+            _c("withdrawn_reason", T, "the note that withdrew it, which says why"),
         ),
         ("id",),
         foreign_keys=(("ref", "commitments", "ref"),),
@@ -619,7 +622,20 @@ class PublicDatabase:
         notes = []
         for n in c["notes"]:  # public notes only: the JSON never holds another kind
             self.note_id += 1
-            notes.append((self.note_id, ref, n["at"], n["recorded_at"], n["author"], n["body"]))
+            gone = n.get("withdrawn") or {}
+            notes.append(
+                (
+                    self.note_id,
+                    ref,
+                    n["at"],
+                    n["recorded_at"],
+                    n["author"],
+                    n["body"],
+                    gone.get("at"),
+                    gone.get("by"),
+                    gone.get("reason"),
+                )
+            )
         self._insert("notes", notes)
 
     def close(self) -> None:

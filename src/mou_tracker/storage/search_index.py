@@ -23,6 +23,8 @@ The statements run with ``exec_driver_sql`` (psycopg: no ``%`` in them).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 TABLE = "commitment_search"
@@ -148,6 +150,39 @@ def sqlite_fill() -> list[str]:
         f"INSERT INTO {TABLE}(rowid, body) SELECT {_sqlite_evidence_row('e')}, e.title "
         "FROM evidence e",
     ]
+
+
+@contextmanager
+def filled_after(connection: Any) -> Iterator[None]:
+    """Bulk-load the block's rows without the per-row index triggers, then fill the index once,
+    all in the caller's transaction; for a load into an EMPTY tracker (the fill rewrites every
+    row). On SQLite the triggers, as stored, are dropped for the block and created again after
+    the fill (SQLite's DDL is transactional: a rollback restores them, and no other connection
+    sees them missing, as this one holds the write lock). The index ends as the triggers would
+    have left it. Elsewhere the block runs with the triggers as they are."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    names = ", ".join(f"'{name}'" for name in SQLITE_TRIGGERS)
+    stored = list(
+        connection.exec_driver_sql(
+            f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
+        ).scalars()
+    )
+    if len(stored) != len(SQLITE_TRIGGERS):  # not this schema: leave the triggers to it
+        yield
+        return
+    for statement in sqlite_drop_triggers():
+        connection.exec_driver_sql(statement)
+    try:
+        yield
+    except BaseException:
+        with suppress(Exception):  # the caller rolls back, which restores them in any case
+            for statement in stored:
+                connection.exec_driver_sql(statement)
+        raise
+    for statement in sqlite_fill() + stored:
+        connection.exec_driver_sql(statement)
 
 
 def sqlite_drop_triggers() -> list[str]:

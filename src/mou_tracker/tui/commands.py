@@ -112,6 +112,7 @@ def tracker_commands(screen: MainScreen) -> list[Command]:
             screen.action_memorandum,
         ),
         ("Refresh", "Reload everything from the database", screen.action_refresh),
+        # Textual types a provider's app as App[Any]; the palette runs only in TrackerApp
         ("Keys and help", "Every key binding", screen.app.action_help),  # type: ignore[attr-defined]
     ]
     for key in (
@@ -223,7 +224,7 @@ class TrackerCommands(Provider):
         app = self.app
 
         def find() -> list[tuple[str, str]]:
-            with read(app.engine) as session:  # type: ignore[attr-defined]
+            with read(app.engine) as session:  # type: ignore[attr-defined]  # App[Any], see above
                 return data.find(session, text, limit=15)
 
         worker = app.run_worker(

@@ -177,7 +177,7 @@ def _ordinal(column: Any, values: Sequence[str]) -> ColumnElement[int]:
 def _evidence_count() -> ColumnElement[int]:
     return (
         select(func.count(col(Evidence.id)))
-        .where(col(Evidence.commitment_id) == col(Commitment.id))
+        .where(col(Evidence.commitment_id) == col(Commitment.id), derived.current_evidence())
         .correlate(Commitment)
         .scalar_subquery()
     )
@@ -186,7 +186,7 @@ def _evidence_count() -> ColumnElement[int]:
 def _latest_evidence() -> ColumnElement[date | None]:
     return (
         select(func.max(col(Evidence.published)))
-        .where(col(Evidence.commitment_id) == col(Commitment.id))
+        .where(col(Evidence.commitment_id) == col(Commitment.id), derived.current_evidence())
         .correlate(Commitment)
         .scalar_subquery()
     )

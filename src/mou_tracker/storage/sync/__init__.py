@@ -37,6 +37,8 @@ Modules, by what they do:
 * ``apply``: the plan written in the caller's transaction, every update version-checked
   (:func:`mou_tracker.domain.versioned.versioned_update`), new commitments and evidence
   written by :func:`mou_tracker.domain.bulk.insert_rows` (executemany, or COPY on PostgreSQL);
+  into an empty SQLite tracker the search index is filled once at the end of the transaction
+  instead of row by row (:func:`mou_tracker.storage.search_index.filled_after`);
 * ``report``: what a sync did; ``dump``: the database back to TOML; ``common``: what they share.
 """
 

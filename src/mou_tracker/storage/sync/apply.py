@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from contextlib import nullcontext
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, insert, select, text, tuple_, update
@@ -38,6 +39,7 @@ from mou_tracker.domain.models import (
     table_of,
 )
 from mou_tracker.domain.versioned import check_versions, versioned_update, versioned_update_many
+from mou_tracker.storage import search_index
 from mou_tracker.storage.sync.common import (
     CHUNK,
     COMMITMENT_FIELDS,
@@ -60,20 +62,19 @@ def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
     """Write ``plan`` in the caller's transaction; return its report. Raises
     :class:`ConflictError` if the database changed under the plan (the caller rolls back)."""
     _check_still_new(session, plan)
-    party_ids = _apply_parties(session, plan)
-    memos = _apply_memoranda(session, plan)
-    ids, versions = _apply_commitments(session, plan, party_ids, memos)
-    sys.audit("mou_tracker.crashpoint", "sync:commitments")  # see faults.py
-    evidence_ids = _apply_evidence(session, plan, ids)
-    sys.audit("mou_tracker.crashpoint", "sync:evidence")
-    _apply_history(session, plan, ids, versions, evidence_ids)
-    _apply_retargets(session, plan, ids, versions, evidence_ids)
-    sys.audit("mou_tracker.crashpoint", "sync:history")
-    _insert(
-        session,
-        Note,
-        [{"commitment_id": ids[ref], **note} for ref, note in plan.notes],
-    )
+    # Into an empty tracker the search index is filled once at the end, not row by row.
+    bulk = search_index.filled_after(session.connection()) if plan.into_empty else nullcontext()
+    with bulk:
+        party_ids = _apply_parties(session, plan)
+        memos = _apply_memoranda(session, plan)
+        ids, versions = _apply_commitments(session, plan, party_ids, memos)
+        sys.audit("mou_tracker.crashpoint", "sync:commitments")  # see faults.py
+        evidence_ids = _apply_evidence(session, plan, ids)
+        sys.audit("mou_tracker.crashpoint", "sync:evidence")
+        _apply_history(session, plan, ids, versions, evidence_ids)
+        _apply_retargets(session, plan, ids, versions, evidence_ids)
+        sys.audit("mou_tracker.crashpoint", "sync:history")
+        _apply_notes(session, plan, ids)
     if plan.link_checks:
         session.execute(_bulk(LinkCheck), plan.link_checks)
     if plan.sync_runs:
@@ -95,6 +96,56 @@ def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
         )
     session.flush()
     return report
+
+
+def _apply_notes(session: Session, plan: SyncPlan, ids: dict[str, int]) -> None:
+    """New notes; then the withdrawals among them, each with ``withdraws`` set to the id of the
+    note it names by time and author (the earliest such note of its commitment that is not a
+    withdrawal: a withdrawal is never withdrawn, so two passes reach every link)."""
+    plain = [n for n in plan.notes if n[1]["withdraws"] is None]
+    later = [n for n in plan.notes if n[1]["withdraws"] is not None]
+    # without the key, so that a sync with no withdrawal writes what it wrote before 0011
+    _insert(
+        session,
+        Note,
+        [
+            {"commitment_id": ids[ref], **{k: x for k, x in note.items() if k != "withdraws"}}
+            for ref, note in plain
+        ],
+    )
+    if not later:
+        return
+    cids = {ids[ref] for ref, _note in later}
+    rows = session.execute(
+        select(col(Note.id), col(Note.commitment_id), col(Note.at), col(Note.author))
+        .where(col(Note.commitment_id).in_(cids), col(Note.withdraws).is_(None))
+        .order_by(col(Note.id))
+    ).all()
+    taken = set(
+        session.scalars(
+            select(col(Note.withdraws)).where(
+                col(Note.commitment_id).in_(cids), col(Note.withdraws).is_not(None)
+            )
+        )
+    )
+    first: dict[tuple[int, Any, str], int] = {}
+    for note_id, cid, at, author in rows:
+        first.setdefault((cid, at, author), note_id)
+    resolved = []
+    for ref, note in later:
+        at, author = note["withdraws"]
+        target = first.get((ids[ref], at, author))
+        if target is None or target in taken:
+            plan.report.conflicts.append(
+                f"commitment {ref}: the note of {at.isoformat()} withdrawing the note of "
+                f"{author} names {'no note' if target is None else 'a note already withdrawn'}"
+                " in the database; added as a plain note"
+            )
+            target = None
+        else:
+            taken.add(target)
+        resolved.append({"commitment_id": ids[ref], **note, "withdraws": target})
+    _insert(session, Note, resolved)
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

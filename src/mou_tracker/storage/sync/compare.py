@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from mou_tracker.domain import validate as v
-from mou_tracker.domain.models import CommitmentRevision
+from mou_tracker.domain.models import CommitmentRevision, table_of
 from mou_tracker.domain.service import owners_text, restates_text
 from mou_tracker.storage.sync.common import (
     COMMITMENT_FIELDS,
@@ -91,7 +91,7 @@ def _corrections_in_db(session: Session) -> dict[int, list[dict[str, Any]]]:
     without ``recorded_at``, which is not part of what a correction says)."""
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     order = (col(CommitmentRevision.at), col(CommitmentRevision.id))
-    for r in session.execute(select(CommitmentRevision.__table__).order_by(*order)):  # type: ignore[attr-defined]
+    for r in session.execute(select(table_of(CommitmentRevision)).order_by(*order)):
         found[r.commitment_id].append(
             {
                 "at": r.at,

@@ -15,6 +15,7 @@ from mou_tracker.domain.models import (
     Memorandum,
     Party,
     SyncRun,
+    table_of,
 )
 from mou_tracker.storage.sync.common import MEMO_FIELDS, _scalar
 
@@ -170,6 +171,7 @@ def _dump_records(lines: list[str], d: Any) -> None:
         _emit(lines, "reason", t.reason)
         _emit(lines, "evidence", t.evidence_url)
         lines.append("")
+    notes_by_id = {n.id: n for n in d.notes}
     for n in d.notes:
         lines.append("[[commitment.note]]")
         _emit(lines, "at", n.at)
@@ -177,6 +179,9 @@ def _dump_records(lines: list[str], d: Any) -> None:
         _emit(lines, "author", n.author)
         _emit(lines, "visibility", n.visibility)
         _emit(lines, "body", n.body)
+        gone = notes_by_id.get(n.withdraws) if n.withdraws is not None else None
+        if gone is not None:  # named by time and author: ids change between databases
+            _emit(lines, "withdraws", {"at": gone.at, "author": gone.author})
         lines.append("")
 
 
@@ -190,7 +195,7 @@ def _emit_recorded(lines: list[str], recorded_at: datetime | None, effective: da
 def _dump_link_checks(session: Session, lines: list[str]) -> None:
     """The link-check log in the order it was recorded (the latest check of a URL is the one
     with the highest id, so a restore must insert them in this order)."""
-    query = select(LinkCheck.__table__).order_by(col(LinkCheck.id))  # type: ignore[attr-defined]
+    query = select(table_of(LinkCheck)).order_by(col(LinkCheck.id))
     for c in session.execute(query):
         lines.append("[[link_check]]")
         _emit(lines, "url", c.url)

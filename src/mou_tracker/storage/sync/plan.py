@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -26,10 +27,12 @@ from mou_tracker.domain.models import (
     Memorandum,
     Owner,
     Party,
+    table_of,
     utcnow,
 )
 from mou_tracker.storage.sync.common import (
     CHUNK,
+    COMMITMENT_FIELDS,
     EVIDENCE_FIELDS,
     MEMO_FIELDS,
     PARTY_FIELDS,
@@ -243,7 +246,12 @@ def _plan_memoranda(session: Session, plan: SyncPlan) -> dict[int, str]:
 
 def _plan_commitments(session: Session, plan: SyncPlan, memo_slugs: dict[int, str]) -> None:
     report = plan.report
-    existing = {c.ref: c for c in _rows(session, Commitment)}
+    table = table_of(Commitment).c
+    # Only the columns compared (no timestamps to convert for every commitment).
+    compared = [k for k in COMMITMENT_FIELDS if k not in ("memorandum", "owners", "target")]
+    names = ("id", "ref", "version", "source_hash", "memorandum_id", "target", "original_target")
+    query = select(*(table[name] for name in (*names, "restates", *compared)))
+    existing = {c.ref: c for c in session.execute(query)}
     plan.commitments = {ref: (c.id, c.version) for ref, c in existing.items()}
     owners_db: dict[int, list[dict[str, str]]] = defaultdict(list)
     query = select(col(Owner.commitment_id), col(Party.code), col(Owner.role)).join(
@@ -318,17 +326,20 @@ def _plan_commitments(session: Session, plan: SyncPlan, memo_slugs: dict[int, st
 def _plan_evidence(session: Session, plan: SyncPlan) -> dict[int, str]:
     """Plan the evidence; return the URL of every record the database has, by id."""
     report = plan.report
-    table = Evidence.__table__.c  # type: ignore[attr-defined]
+    table = table_of(Evidence).c
     columns = ("id", "commitment_id", "url", "version", "source_hash", *EVIDENCE_FIELDS)
     # Only the columns compared: no timestamps to convert for a hundred thousand rows.
     rows = list(session.execute(select(*(table[name] for name in columns))))
-    evidence_db = {(e.commitment_id, e.url): e for e in rows}
+    evidence_db = {(e[1], e[2]): e for e in rows}
     same_page = _SamePage(rows)
+    compared = itemgetter(*EVIDENCE_FIELDS)  # the file's values in the order of row[5:]
     for item in plan.doc.commitments:
         known = plan.commitments.get(item["ref"])
         for n, ev in enumerate(item["evidence"], start=1):
-            values = {k: ev[k] for k in EVIDENCE_FIELDS}
             row = None if known is None else evidence_db.get((known[0], ev["url"]))
+            if row is not None and row[5:] == compared(ev):
+                continue  # equal values: what _three_way calls "same", without two dicts
+            values = {k: ev[k] for k in EVIDENCE_FIELDS}
             if row is None:
                 twin = None if known is None else same_page.find(known[0], ev["url"])
                 if twin is not None:
@@ -359,8 +370,8 @@ def _plan_evidence(session: Session, plan: SyncPlan) -> dict[int, str]:
     wanted = [ev["id"] for _ref, ev in plan.new_evidence]
     taken = taken_ids(session, wanted)
     report.renumbered = sum(1 for i in wanted if i is not None and i in taken)
-    plan.evidence = {key: e.id for key, e in evidence_db.items()}
-    return {e.id: e.url for e in rows}
+    plan.evidence = {key: e[0] for key, e in evidence_db.items()}
+    return {e[0]: e[2] for e in rows}
 
 
 def taken_ids(session: Session, wanted: Iterable[int | None]) -> set[int]:

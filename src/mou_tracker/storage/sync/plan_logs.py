@@ -19,6 +19,7 @@ from mou_tracker.domain.models import (
     Note,
     SyncRun,
     TargetChange,
+    table_of,
 )
 from mou_tracker.storage.sync.common import CHUNK, _scalar, _without_recorded
 
@@ -41,7 +42,17 @@ def _plan_history(session: Session, plan: SyncPlan, url_of: dict[int, str]) -> N
         for hid, eid in session.execute(query):
             cites[hid].append(eid)
         order = (col(HistoryEntry.at), col(HistoryEntry.id))
-        for h in session.execute(select(HistoryEntry.__table__).order_by(*order)):  # type: ignore[attr-defined]
+        compared = (
+            col(HistoryEntry.id),
+            col(HistoryEntry.commitment_id),
+            col(HistoryEntry.kind),
+            col(HistoryEntry.at),
+            col(HistoryEntry.actor),
+            col(HistoryEntry.from_status),
+            col(HistoryEntry.to_status),
+            col(HistoryEntry.reason),
+        )  # only what is compared: no chain hashes or recording times to convert
+        for h in session.execute(select(*compared).order_by(*order)):
             history_db[h.commitment_id].append(
                 {
                     "kind": h.kind,
@@ -79,7 +90,7 @@ def _plan_retargets(session: Session, plan: SyncPlan, url_of: dict[int, str]) ->
     in_db: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if plan.commitments:
         order = (col(TargetChange.at), col(TargetChange.id))
-        for t in session.execute(select(TargetChange.__table__).order_by(*order)):  # type: ignore[attr-defined]
+        for t in session.execute(select(table_of(TargetChange)).order_by(*order)):
             in_db[t.commitment_id].append(
                 {
                     "at": t.at,

@@ -371,7 +371,7 @@ def _validate_notes(
     items = raw.get("note", [])
     if not isinstance(items, list):
         raise ck.fail(path + ("note",), f"{label}.note", "must be an array of tables")
-    result = []
+    result: list[dict[str, Any]] = []
     for j, item in enumerate(items):
         npath = path + ("note", j)
         nlabel = f"{label}.note[{j + 1}]"
@@ -379,19 +379,52 @@ def _validate_notes(
             item,
             npath,
             nlabel,
-            {"at", "recorded_at", "author", "visibility", "body"},
+            {"at", "recorded_at", "author", "visibility", "body", "withdraws"},
             {"at", "author", "visibility", "body"},
         )
         note_at = ck.field(item, "at", npath, nlabel, ck.when)
-        result.append(
-            {
-                "at": note_at,
-                "recorded_at": ck.recorded(item, npath, nlabel, note_at),
-                "author": ck.field(item, "author", npath, nlabel, _str("actor")),
-                "visibility": ck.field(
-                    item, "visibility", npath, nlabel, lambda x, n: v.choice(x, n, VISIBILITIES)
-                ),
-                "body": ck.field(item, "body", npath, nlabel, _str("note", True)),
-            }
-        )
+        note = {
+            "at": note_at,
+            "recorded_at": ck.recorded(item, npath, nlabel, note_at),
+            "author": ck.field(item, "author", npath, nlabel, _str("actor")),
+            "visibility": ck.field(
+                item, "visibility", npath, nlabel, lambda x, n: v.choice(x, n, VISIBILITIES)
+            ),
+            "body": ck.field(item, "body", npath, nlabel, _str("note", True)),
+            "withdraws": None,
+        }
+        if "withdraws" in item:
+            note["withdraws"] = _withdrawn_note(item, npath, nlabel, ck, note, result)
+        result.append(note)
     return result
+
+
+def _withdrawn_note(
+    item: dict[str, Any],
+    path: tuple[Any, ...],
+    label: str,
+    ck: _Checker,
+    note: dict[str, Any],
+    earlier: list[dict[str, Any]],
+) -> tuple[datetime, str]:
+    """``withdraws = { at = ..., author = ... }``: the earlier note of the same commitment and
+    visibility that this note withdraws (domain/undo.py), named by time and author because
+    ids differ between databases. It may not be a withdrawal itself nor withdrawn twice."""
+    wpath, wlabel = path + ("withdraws",), f"{label}.withdraws"
+    ref = item["withdraws"]
+    if not isinstance(ref, dict):
+        raise ck.fail(wpath, wlabel, "must be a table { at = ..., author = ... }")
+    ck.table(ref, wpath, wlabel, {"at", "author"}, {"at", "author"})
+    at = ck.field(ref, "at", wpath, wlabel, ck.when)
+    author = ck.field(ref, "author", wpath, wlabel, _str("actor"))
+    named = [n for n in earlier if n["at"] == at and n["author"] == author]
+    if not named:
+        raise ck.fail(wpath, wlabel, "names no earlier note of this commitment")
+    target = named[0]
+    if target["withdraws"] is not None:
+        raise ck.fail(wpath, wlabel, "names a note that is itself a withdrawal")
+    if target["visibility"] != note["visibility"]:
+        raise ck.fail(wpath, wlabel, "names a note of another visibility")
+    if any(n["withdraws"] == (at, author) for n in earlier):
+        raise ck.fail(wpath, wlabel, "names a note that is already withdrawn")
+    return (at, author)

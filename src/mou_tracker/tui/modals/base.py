@@ -149,7 +149,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
 
     @property
     def tracker(self) -> TrackerApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types Screen.app as App[Any]; forms run only in TrackerApp
 
     # --- layout -------------------------------------------------------------------------------
 

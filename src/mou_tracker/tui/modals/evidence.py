@@ -30,6 +30,7 @@ CONFIDENCE_WORDS = {
     "primary": "primary: the publisher's own site or document",
     "secondary": "secondary: another outlet or a copy",
     "unverified": "unverified: date or content not checked",
+    "withdrawn": "withdrawn: added by mistake, not counted",
 }
 
 

@@ -43,8 +43,8 @@ class Undoable:
         if self.kind == "evidence":
             return (
                 f"A correction marks {each} withdrawn (summary, direction context, confidence "
-                "unverified); the old values are kept and published with your reason. Evidence "
-                "a status change cites stands."
+                "withdrawn, so it no longer counts as latest evidence); the old values are kept "
+                "and published with your reason. Evidence a status change cites stands."
             )
         return (
             "A status change back, citing the evidence the earlier status rested on; both "

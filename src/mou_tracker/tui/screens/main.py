@@ -111,7 +111,7 @@ class MainScreen(Screen[None]):
 
     @property
     def tracker(self) -> TrackerApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Textual types Screen.app as App[Any]; this screen runs only in TrackerApp
 
     # --- layout -------------------------------------------------------------------------------
 

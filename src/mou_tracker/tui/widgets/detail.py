@@ -16,8 +16,7 @@ from textual.widgets.option_list import Option
 
 from mou_tracker.domain import derived
 from mou_tracker.domain.queries import CommitmentDetail, EvidenceView, TargetView
-from mou_tracker.domain.undo import WITHDRAWN_EVIDENCE, withdrawn_note_ids
-from mou_tracker.domain.vocab import STRENGTH_WORDS
+from mou_tracker.domain.vocab import STRENGTH_WORDS, WITHDRAWN
 from mou_tracker.tui.markdown import markdown_text
 from mou_tracker.tui.text import (
     DIRECTION_STYLES,
@@ -62,10 +61,10 @@ def evidence_prompt(item: EvidenceView) -> Text:
     if item.link and item.link.needs_attention:
         text.append(f"  link {item.link.label}", style="bold red1")
     text.append("\n")
-    if item.summary == WITHDRAWN_EVIDENCE:
+    if item.confidence == WITHDRAWN:
         text.append(" WITHDRAWN ", style="bold reverse")
         text.append(" ")
-    text.append(item.title, style="bold strike" if item.summary == WITHDRAWN_EVIDENCE else "bold")
+    text.append(item.title, style="bold strike" if item.confidence == WITHDRAWN else "bold")
     if item.summary:
         text.append("\n")
         text.append(item.summary, style="italic grey70")
@@ -215,7 +214,7 @@ def notes_text(detail: CommitmentDetail) -> Text:
     if not detail.notes:
         text.append("No notes.", style="grey62")
         return text
-    withdrawn = withdrawn_note_ids(note.body for note in detail.notes)
+    withdrawn = derived.withdrawn_note_ids(detail.notes)
     for n, note in enumerate(reversed(detail.notes)):
         if n:
             text.append("\n")
