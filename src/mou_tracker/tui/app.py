@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
@@ -85,6 +86,26 @@ class TrackerApp(App[int]):
         if isinstance(self._today, date):
             return self._today
         return self._today()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            event = self._one_line_paste(event)
+        await super().on_event(event)
+
+    def _one_line_paste(self, event: events.Paste) -> events.Paste:
+        """Text with line breaks pasted into a one-line field (a title, a summary): Textual keeps
+        only the first line, silently. Join the lines with a space instead, and say so."""
+        from textual.widgets import Input
+
+        if not isinstance(self.focused, Input) or not any(c in event.text for c in "\r\n"):
+            return event
+        lines = [line.strip() for line in event.text.splitlines() if line.strip()]
+        if len(lines) > 1:
+            self.notify(
+                f"Pasted {len(lines)} lines into a one-line field: joined with spaces.",
+                title="Pasted",
+            )
+        return events.Paste(" ".join(lines))
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()

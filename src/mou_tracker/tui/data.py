@@ -213,7 +213,14 @@ def _order(vq: ViewQuery) -> list[ColumnElement[object]]:
         "status": [_ordinal(Commitment.status, STATUSES)],
         "evidence": [_evidence_count()],
         "latest": [_latest_evidence()],
-        "next_review": [col(Commitment.next_review)],
+        # vision clauses are never reviewed on a schedule (the list shows "—"): they sort with
+        # the undated ones, after every date, in either direction
+        "next_review": [
+            case(
+                (col(Commitment.strength) == "vision", literal(None)),
+                else_=col(Commitment.next_review),
+            )
+        ],
     }
     order: list[ColumnElement[Any]] = []
     for column in columns[key]:

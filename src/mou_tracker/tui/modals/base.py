@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, SelectionList, Static, TextArea
 
 from mou_tracker.domain.errors import ConflictError, TrackerError
+from mou_tracker.domain.vocab import STATUS_LABELS
 from mou_tracker.tui.text import describe_error
 
 if TYPE_CHECKING:
@@ -118,6 +119,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
 
     TITLE = "Form"
     SAVE_LABEL = "Save"
+    KEYS_HINT = "ctrl+s save · esc cancel · tab next field"
     FIELD_IDS: dict[str, str] = {}  # the domain's field name -> the widget id, where they differ
     REFUSED = "Not saved"
     WRITES = True  # saving changes the database (the export form only reads it)
@@ -161,7 +163,7 @@ class FormScreen(ModalScreen[T], Generic[T]):
             yield Static(Text(""), id="form-error")
             with Horizontal(id="form-buttons"):
                 yield Static(
-                    Text("ctrl+s save · esc cancel · tab next field", style="grey58"),
+                    Text(self.KEYS_HINT, style="grey58"),
                     id="form-keys",
                 )
                 yield Button(self.SAVE_LABEL, variant="primary", id="form-save", compact=True)
@@ -489,7 +491,12 @@ class FormScreen(ModalScreen[T], Generic[T]):
                 self.dismiss(None)
 
         self.app.push_screen(
-            ConfirmScreen("Discard what you typed in this form?", yes="Discard", no="Keep editing"),
+            ConfirmScreen(
+                "Discard what you typed in this form?",
+                yes="Discard",
+                no="Keep editing",
+                deliberate=True,
+            ),
             decided,
         )
 
@@ -536,10 +543,17 @@ class FormScreen(ModalScreen[T], Generic[T]):
 _CLI_HINT = re.compile(r"\s*\((?:--|mou-tracker )[^)]*\)")
 
 
+_STATUS_NAME = re.compile(
+    r"\b(" + "|".join(re.escape(k) for k in STATUS_LABELS if "_" in k) + r")\b"
+)
+
+
 def without_cli_hints(message: str) -> str:
     """Domain messages end with the CLI flag to use, e.g. "(--evidence URL_OR_ID)"; in a form
-    that hint points nowhere, so it is dropped."""
-    return _CLI_HINT.sub("", message)
+    that hint points nowhere, so it is dropped. Statuses are named as the UI shows them
+    ("in progress", not the stored ``in_progress``)."""
+    message = _CLI_HINT.sub("", message)
+    return _STATUS_NAME.sub(lambda m: STATUS_LABELS[m.group(1)], message)
 
 
 def run_in_write(app: TrackerApp, action: Callable[[Any], T]) -> T:

@@ -37,6 +37,7 @@ FORMATS = (("md", "Markdown"), ("html", "HTML"), ("json", "JSON"), ("csv", "CSV"
 class ExportForm(FormScreen[str]):
     TITLE = "Export"
     SAVE_LABEL = "Export now"
+    KEYS_HINT = "ctrl+s export · esc cancel · tab next"
     REFUSED = "Not exported"
     WRITES = False
     FIELD_IDS = {"out": "out", "format": "formats", "since": "since"}
@@ -114,7 +115,7 @@ class ExportForm(FormScreen[str]):
             if not raw.strip():
                 return "", ""
             try:
-                parsed = v.parse_date(raw, "--since")
+                parsed = v.parse_date(raw, "since")
             except InvalidInput as exc:
                 return str(exc), "error"
             return f"read as {parsed.isoformat()}, {long_day(parsed)}", "ok"
@@ -134,11 +135,11 @@ class ExportForm(FormScreen[str]):
         if not out:
             raise InvalidInput("out", "give a directory")
         formats = tuple(
-            v.choice(f, "--format", tuple(k for k, _ in FORMATS)) for f in values["formats"]
+            v.choice(f, "format", tuple(k for k, _ in FORMATS)) for f in values["formats"]
         )
         if not formats:
-            raise InvalidInput("--format", "name at least one of md, html, json, csv")
-        since = v.parse_date(values["since"], "--since") if values["since"].strip() else None
+            raise InvalidInput("format", "choose at least one format")
+        since = v.parse_date(values["since"], "since") if values["since"].strip() else None
         from mou_tracker.reports.export import export
         from mou_tracker.storage.roles import as_viewer
 

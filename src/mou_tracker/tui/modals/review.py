@@ -68,6 +68,8 @@ class ReviewForm(FormScreen[str]):
 
     def check(self, name: str) -> tuple[str | Text, str]:
         raw = self.value("review_note")
+        if not raw.strip():  # as the other forms say it, before anything is typed
+            return "required: what you checked, in a sentence", ""
         try:
             v.required_text(raw, "note", limit="reason", multiline=True)
         except InvalidInput as exc:

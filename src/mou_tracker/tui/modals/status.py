@@ -114,7 +114,7 @@ class StatusForm(FormScreen[str]):
                 return "", ""
             if status == self.detail.status:
                 return (
-                    f"status: {self.detail.ref} is already {status}; record a review instead (key v)",
+                    f"status: {self.detail.ref} is already {status_label(status)}; record a review instead (key v)",
                     "error",
                 )
             return f"{status_label(self.detail.status)} → {status_label(status)}", "ok"
@@ -130,7 +130,7 @@ class StatusForm(FormScreen[str]):
             chosen = self.query_one("#evidence", SelectionList).selected
             if status and status not in STATUSES_WITHOUT_EVIDENCE and not chosen:
                 return (
-                    f"evidence: a change to {status} must cite at least one evidence record of "
+                    f"evidence: a change to {status_label(status)} must cite at least one evidence record of "
                     f"{self.detail.ref}",
                     "error",
                 )

@@ -47,6 +47,8 @@ EXPLAIN = {
     "form.cancel": "cancel (asks first if you typed something)",
     "filters.apply": "apply the filter",
     "filters.clear": "clear every filter",
+    "confirm.yes": "yes; never to discard typed input, so text typed ahead cannot answer",
+    "confirm.deliberate_yes": "yes, also to discard what you typed in a form",
 }
 
 

@@ -510,12 +510,13 @@ class MainScreen(Screen[None]):
         if not self.view_query.filtered:
             self.notify("No filter to clear.", timeout=2)
             return
-        self.set_query(self.view_query.cleared())
+        # the selected row stays selected where it is still shown (every row is, now)
+        self.set_query(self.view_query.cleared(), locate=self.selected_ref)
         self.notify("Filters cleared.", timeout=2)
 
     def action_toggle_overdue(self) -> None:
         on_now = not self.view_query.overdue
-        self.set_query(replace(self.view_query, overdue=on_now))
+        self.set_query(replace(self.view_query, overdue=on_now), locate=self.selected_ref)
         self.notify("Showing reviews overdue only." if on_now else "Overdue filter off.", timeout=2)
 
     def action_sort(self, key: str) -> None:
