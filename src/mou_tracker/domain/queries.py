@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, String, Table, cast, exists, func, select, true
+from sqlalchemy import Connection, String, cast, exists, func, select, true
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement, Select, Subquery
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, col
 
 from mou_tracker.domain import derived
 from mou_tracker.domain import validate as v
@@ -33,6 +33,7 @@ from mou_tracker.domain.models import (
     Owner,
     Party,
     TargetChange,
+    table_of,
 )
 from mou_tracker.domain.vocab import STATUSES, STRENGTHS
 
@@ -233,11 +234,6 @@ class CommitmentDetail:
         return None
 
 
-def _table(model: type[SQLModel]) -> Table:
-    """A model's table, for Core queries that build no ORM objects."""
-    return model.__table__  # type: ignore[attr-defined]  # SQLModel leaves __table__ undeclared
-
-
 def memorandum_view(m: Memorandum) -> MemorandumView:
     return MemorandumView(
         slug=m.slug,
@@ -405,7 +401,7 @@ def list_commitments(
     offset: int = 0,
 ) -> list[CommitmentRow]:
     """One page of commitments in two queries: rows with evidence aggregates, then owners."""
-    c = _table(Commitment).c
+    c = table_of(Commitment).c
     # Columns, not ORM objects: a list of 100,000 rows builds no entities.
     columns = (
         c.id,
@@ -480,7 +476,7 @@ def list_lines(
     only the printed columns, through the Core connection (no ORM result machinery), owners as
     one text each, and, when the page is every commitment, the owner table read whole rather
     than by binding every id. ``tests/cli/test_list_lines.py`` holds it to list_commitments."""
-    c = _table(Commitment).c
+    c = table_of(Commitment).c
     columns = (
         c.id,
         c.ref,
@@ -559,7 +555,7 @@ def commitment_details(
     """Full details for many commitments (``None``: all) in a fixed number of queries."""
     # Rows of columns (Core), not ORM objects: several times faster for the exports, which
     # read every commitment with all its evidence and history.
-    query = select(_table(Commitment)).order_by(
+    query = select(table_of(Commitment)).order_by(
         col(Commitment.memorandum_id), col(Commitment.position), col(Commitment.id)
     )
     if ids is not None:
@@ -574,7 +570,7 @@ def commitment_details(
 
     revisions: dict[int, list[RevisionView]] = defaultdict(list)
     rev_query = (
-        select(_table(EvidenceRevision))
+        select(table_of(EvidenceRevision))
         .join(Evidence, col(Evidence.id) == col(EvidenceRevision.evidence_id))
         .where(id_filter(col(Evidence.commitment_id)))
         .order_by(col(EvidenceRevision.at), col(EvidenceRevision.id))
@@ -591,7 +587,7 @@ def commitment_details(
         )
     evidence: dict[int, list[EvidenceView]] = defaultdict(list)
     ev_query = (
-        select(_table(Evidence))
+        select(table_of(Evidence))
         .where(id_filter(col(Evidence.commitment_id)))
         .order_by(col(Evidence.id))
     )
@@ -633,7 +629,7 @@ def commitment_details(
         cited[hid].append(eid)
     history: dict[int, list[HistoryView]] = defaultdict(list)
     hist_query = (
-        select(_table(HistoryEntry))
+        select(table_of(HistoryEntry))
         .where(id_filter(col(HistoryEntry.commitment_id)))
         .order_by(col(HistoryEntry.at), col(HistoryEntry.id))
     )
@@ -655,7 +651,7 @@ def commitment_details(
         )
     notes: dict[int, list[NoteView]] = defaultdict(list)
     note_query = (
-        select(_table(Note))
+        select(table_of(Note))
         .where(id_filter(col(Note.commitment_id)))
         .order_by(col(Note.at), col(Note.id))
     )
@@ -676,7 +672,7 @@ def commitment_details(
 
     corrections: dict[int, list[RevisionView]] = defaultdict(list)
     correction_query = (
-        select(_table(CommitmentRevision))
+        select(table_of(CommitmentRevision))
         .where(id_filter(col(CommitmentRevision.commitment_id)))
         .order_by(col(CommitmentRevision.at), col(CommitmentRevision.id))
     )
@@ -693,7 +689,7 @@ def commitment_details(
 
     targets: dict[int, list[TargetView]] = defaultdict(list)
     target_query = (
-        select(_table(TargetChange))
+        select(table_of(TargetChange))
         .where(id_filter(col(TargetChange.commitment_id)))
         .order_by(col(TargetChange.at), col(TargetChange.id))
     )
