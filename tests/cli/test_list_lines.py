@@ -105,15 +105,20 @@ def test_json_lines_match_the_encoder_on_hostile_text() -> None:
 
 def check_same(engine: Any) -> int:
     """list_lines against list_commitments for every filter; returns the rows compared."""
+    with read(engine) as s:
+        return same_in(s)
+
+
+def same_in(s: Any) -> int:
+    """:func:`check_same` in the session ``s`` (which may hold uncommitted changes)."""
     today = date.today()
     compared = 0
-    with read(engine) as s:
-        for flt, kw, _ in FILTERS:
-            want = reference(q.list_commitments(s, flt, **kw), today)
-            got = reading._records(q.list_lines(s, flt, **kw), today)
-            assert got == want, (flt, kw)
-            assert [list(r) for r in got] == [list(r) for r in want]  # key order: the JSON's
-            compared += len(got)
+    for flt, kw, _ in FILTERS:
+        want = reference(q.list_commitments(s, flt, **kw), today)
+        got = reading._records(q.list_lines(s, flt, **kw), today)
+        assert got == want, (flt, kw)
+        assert [list(r) for r in got] == [list(r) for r in want]  # key order: the JSON's
+        compared += len(got)
     return compared
 
 
@@ -183,3 +188,39 @@ def test_a_commitment_without_owners_lists_none(engine):
         lines = q.list_lines(s)
         assert lines[0].ref == first.ref and lines[0].owners == ""
         assert reading._records(lines, today) == reference(q.list_commitments(s), today)
+
+
+def test_the_evidence_counts_read_one_index_alone(generated):
+    """The list's evidence columns (count and newest date of the records not withdrawn) come
+    from ``ix_evidence_commitment_current`` without reading the evidence table (migration
+    0012), and withdrawing a record changes them as list_commitments says."""
+    from sqlalchemy import text
+    from sqlalchemy.dialects import sqlite
+
+    url, _ = generated
+    engine = make_engine(url)
+    try:
+        with read(engine) as s:  # the update below is never committed
+            conn = s.connection()
+            query = q._evidence_counts_query(None)
+            sql = str(
+                query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+            )
+            plan = " ".join(str(r[-1]) for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            assert "COVERING INDEX ix_evidence_commitment_current" in plan, plan
+            ref, eid = conn.execute(
+                text(
+                    "SELECT c.ref, max(e.id) FROM evidence e JOIN commitment c "
+                    "ON c.id = e.commitment_id WHERE e.confidence != 'withdrawn' "
+                    "GROUP BY c.id LIMIT 1"
+                )
+            ).one()
+            before = {line.ref: line.evidence_count for line in q.list_lines(s)}
+            conn.execute(
+                text("UPDATE evidence SET confidence = 'withdrawn' WHERE id = :e"), {"e": eid}
+            )
+            after = {line.ref: line.evidence_count for line in q.list_lines(s)}
+            assert after[ref] == before[ref] - 1
+            assert same_in(s) >= 1000
+    finally:
+        engine.dispose()

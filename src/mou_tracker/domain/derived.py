@@ -42,7 +42,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
 from mou_tracker.domain import validate as v
-from mou_tracker.domain.models import Commitment, Evidence, Owner, Party
+from mou_tracker.domain.models import Commitment, Evidence, Owner, Party, table_of
 from mou_tracker.domain.vocab import WITHDRAWN
 
 if TYPE_CHECKING:
@@ -100,8 +100,9 @@ def withdrawn_note_ids(notes: Iterable[_Withdrawing]) -> set[int]:
 
 
 def current_evidence() -> ColumnElement[bool]:
-    """:func:`counts_as_evidence` as a condition on the evidence table."""
-    return col(Evidence.confidence) != WITHDRAWN
+    """:func:`counts_as_evidence` as a condition on the evidence table (its Core column, so a
+    Core query that uses it is compiled without the ORM)."""
+    return table_of(Evidence).c.confidence != WITHDRAWN
 
 
 def newest_current_evidence(evidence: Iterable[Any]) -> date | None:

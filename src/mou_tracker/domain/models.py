@@ -154,11 +154,13 @@ class Evidence(SQLModel, table=True):
     __tablename__ = "evidence"
     __table_args__ = (
         UniqueConstraint("commitment_id", "url", name="uq_evidence_commitment_url"),
-        Index("ix_evidence_commitment_published", "commitment_id", "published"),
+        # confidence last: the list's count and newest date of current (not withdrawn)
+        # records read this index alone (migration 0012)
+        Index("ix_evidence_commitment_current", "commitment_id", "published", "confidence"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    # No index of its own: uq_evidence_commitment_url and ix_evidence_commitment_published both
+    # No index of its own: uq_evidence_commitment_url and ix_evidence_commitment_current both
     # lead with commitment_id; a third index cost every insert (migration 0004).
     commitment_id: int = Field(foreign_key="commitment.id")
     url: str = Field(max_length=2000)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import groupby
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, String, cast, exists, func, select, true
@@ -256,15 +257,21 @@ def memoranda(session: Session) -> list[MemorandumView]:
 
 # --- the list -------------------------------------------------------------------------------
 
+# The list's own columns are the tables' Core columns, not the ORM's attributes: a query made
+# of them alone (the whole list, unfiltered) compiles without configuring the ORM's mappers,
+# which would cost a short command such as ``list`` more than the query itself.
+_C = table_of(Commitment).c
+_MEMO = table_of(Memorandum)
+
 SORT_KEYS = {
-    "position": (col(Commitment.memorandum_id), col(Commitment.position)),
-    "ref": (col(Commitment.ref),),
-    "title": (col(Commitment.title),),
-    "status": (col(Commitment.status),),
-    "strength": (col(Commitment.strength),),
-    "theme": (col(Commitment.theme),),
-    "next_review": (col(Commitment.next_review),),
-    "updated": (col(Commitment.updated_at),),
+    "position": (_C.memorandum_id, _C.position),
+    "ref": (_C.ref,),
+    "title": (_C.title,),
+    "status": (_C.status,),
+    "strength": (_C.strength,),
+    "theme": (_C.theme,),
+    "next_review": (_C.next_review,),
+    "updated": (_C.updated_at,),
 }
 
 
@@ -355,22 +362,19 @@ def _page_query(
     descending: bool,
     limit: int | None,
     offset: int,
+    evidence: bool = True,
 ) -> Select[Any]:
-    """One page of commitments as ``columns`` (of the commitment table, ``memorandum.slug`` and
-    the page's evidence aggregates ``evidence_n``/``evidence_latest``), filtered and sorted."""
+    """One page of commitments as ``columns`` (of the commitment table, ``memorandum.slug`` and,
+    unless ``evidence`` is False, the evidence aggregates ``_EV.c.n``/``_EV.c.latest``),
+    filtered and sorted. No sort or filter reads the aggregates."""
     if sort not in SORT_KEYS:
         raise InvalidInput("--sort", f"{sort!r} is not one of {', '.join(SORT_KEYS)}")
     order: list[ColumnElement[Any]] = [c.desc() if descending else c.asc() for c in SORT_KEYS[sort]]
-    by_id = col(Commitment.id)
-    order.append(by_id.desc() if descending else by_id.asc())
-    query = (
-        select(*columns)
-        .join(Memorandum, col(Memorandum.id) == col(Commitment.memorandum_id))
-        .outerjoin(_EV, _EV.c.cid == col(Commitment.id))
-        .where(*_conditions(flt, _dialect(session)))
-        .order_by(*order)
-        .offset(offset)
-    )
+    order.append(_C.id.desc() if descending else _C.id.asc())
+    query = select(*columns).join(_MEMO, _MEMO.c.id == _C.memorandum_id)
+    if evidence:
+        query = query.outerjoin(_EV, _EV.c.cid == _C.id)
+    query = query.where(*_conditions(flt, _dialect(session))).order_by(*order).offset(offset)
     return query if limit is None else query.limit(limit)
 
 
@@ -474,31 +478,75 @@ def list_lines(
 ) -> list[ListLine]:
     """The rows of :func:`list_commitments` as the command line prints them, read the quick way:
     only the printed columns, through the Core connection (no ORM result machinery), owners as
-    one text each, and, when the page is every commitment, the owner table read whole rather
-    than by binding every id. ``tests/cli/test_list_lines.py`` holds it to list_commitments."""
-    c = table_of(Commitment).c
+    one text each, and the evidence counts by a query of their own (one pass over an index
+    that covers it) rather than joined to every row; when the page is every commitment, the
+    owner and evidence tables are read whole rather than by binding every id.
+    ``tests/cli/test_list_lines.py`` holds it to list_commitments."""
+    c = _C
     columns = (
         c.id,
         c.ref,
-        col(Memorandum.slug),
+        _MEMO.c.slug,
         c.status,
         c.strength,
         c.theme,
-        _EV.c.n,
-        _EV.c.latest,
         c.last_reviewed,
         c.next_review,
         c.title,
     )
-    page = _page_query(session, flt, columns, sort=sort, descending=False, limit=limit, offset=0)
+    page = _page_query(
+        session, flt, columns, sort=sort, descending=False, limit=limit, offset=0, evidence=False
+    )
     conn = session.connection()
     rows = conn.execute(page).all()
-    whole = limit is None and flt == ListFilter()
-    owners = _owner_texts(conn, None if whole else [r[0] for r in rows])
+    ids = None if limit is None and flt == ListFilter() else [r[0] for r in rows]
+    owners = _owner_texts(conn, ids)
+    evidence = _evidence_counts(conn, ids)
+    none = (0, None)
     return [
-        ListLine(ref, slug, status, strength, theme, owners.get(cid, ""), n or 0, *rest)
-        for cid, ref, slug, status, strength, theme, n, *rest in rows
+        ListLine(
+            ref,
+            slug,
+            status,
+            strength,
+            theme,
+            owners.get(cid, ""),
+            *evidence.get(cid, none),
+            last,
+            due,
+            title,
+        )
+        for cid, ref, slug, status, strength, theme, last, due, title in rows
     ]
+
+
+def _chunks(ids: Sequence[int] | None) -> list[Sequence[int] | None]:
+    """``ids`` in pieces small enough to bind (``[None]``: every row, nothing bound)."""
+    return [None] if ids is None else [ids[i : i + 5000] for i in range(0, len(ids), 5000)]
+
+
+def _evidence_counts(
+    conn: Connection, ids: Sequence[int] | None
+) -> dict[int, tuple[int, date | None]]:
+    """:data:`_EV` for each of ``ids`` (``None``: every commitment): how many current evidence
+    records, and the newest publication date."""
+    found: dict[int, tuple[int, date | None]] = {}
+    for chunk in _chunks(ids):
+        rows = conn.execute(_evidence_counts_query(chunk)).all()
+        found.update((cid, (n, latest)) for cid, n, latest in rows)
+    return found
+
+
+def _evidence_counts_query(chunk: Sequence[int] | None) -> Select[Any]:
+    """The query of :func:`_evidence_counts`, answered from ``ix_evidence_commitment_current``
+    alone (commitment, published, confidence: migration 0012)."""
+    e = table_of(Evidence).c
+    query = (
+        select(e.commitment_id, func.count(), func.max(e.published))
+        .where(derived.current_evidence())
+        .group_by(e.commitment_id)
+    )
+    return query if chunk is None else query.where(e.commitment_id.in_(chunk))
 
 
 def _owner_query() -> Select[int, str, str, str]:
@@ -511,15 +559,25 @@ def _owner_query() -> Select[int, str, str, str]:
 
 def _owner_texts(conn: Connection, ids: Sequence[int] | None) -> dict[int, str]:
     """``CommitmentRow.owners_text`` for each of ``ids`` (``None``: every commitment)."""
-    found: dict[int, list[str]] = defaultdict(list)
-    chunks = [None] if ids is None else [ids[i : i + 5000] for i in range(0, len(ids), 5000)]
-    for chunk in chunks:
-        query = _owner_query()
+    o, p = table_of(Owner).c, table_of(Party).c
+    found: dict[int, str] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(o.commitment_id, p.code + " (" + o.role + ")")
+            .join_from(table_of(Owner), table_of(Party), p.id == o.party_id)
+            .order_by(o.commitment_id, o.role, p.code)
+        )
         if chunk is not None:
-            query = query.where(col(Owner.commitment_id).in_(chunk))
-        for cid, code, _name, role in conn.execute(query).all():  # one fetchall, not a fetch a row
-            found[cid].append(f"{code} ({role})")
-    return {cid: ", ".join(texts) for cid, texts in found.items()}
+            query = query.where(o.commitment_id.in_(chunk))
+        rows = conn.execute(query).all()  # one fetchall, not a fetch a row
+        found.update(
+            (cid, ", ".join(text for _, text in group)) for cid, group in groupby(rows, _first)
+        )
+    return found
+
+
+def _first(row: Any) -> Any:
+    return row[0]
 
 
 def _owners_for(session: Session, ids: Sequence[int]) -> dict[int, tuple[OwnerView, ...]]:
