@@ -9,6 +9,7 @@ beside a floor measured in the same run and interleaved with it (floor, command,
 - ``--help`` and ``--version`` against ``python -c "import argparse"`` (the CLI library);
 - writes (``status``, ``evidence add``) and ``list --format json`` against
   ``python -c "import sqlmodel"``: the least any command that touches the database imports;
+  on SQLite and, with ``--pg``, again on a PostgreSQL copy of the same tracker;
 - ``export --out DIR`` and a re-export after one status change, on SQLite and on PostgreSQL
   (``--pg``), against bench/export_floor.py (pure I/O: the plain driver reads the same rows, the
   same bytes go to the same files);
@@ -408,23 +409,34 @@ class Bench:
         assert row, "no commitment to write to"
         return row[0], row[1]
 
-    def writes_and_list(self, n: int, db: Path) -> None:
+    def writes_and_list(self, n: int, db: str, backend: str = "SQLite") -> None:
+        """status, evidence add and list on ``db`` (a SQLite file or a PostgreSQL URL), each
+        interleaved with the ``import sqlmodel`` floor (the same floor on both backends: the
+        least a command that opens the database imports)."""
         size = fmt_size(n)
-        ref, evidence_id = self.target_commitment(db)
-        log(f"{size}: status, evidence add, list --format json on {ref} vs 'import sqlmodel'")
+        if backend == "SQLite":
+            ref, evidence_id = self.target_commitment(Path(db))
+        else:
+            ref, evidence_id = self.target_commitment_pg(db)
+        log(
+            f"{size}: status, evidence add, list --format json on {ref} ({backend}) "
+            "vs 'import sqlmodel'"
+        )
         run_id = f"{os.getpid()}-{int(time.time())}"
+        on = "" if backend == "SQLite" else f", {backend}"
+        key = "" if backend == "SQLite" else "-pg"
 
         def status(i: int) -> Result:
             new = "in_progress" if i % 2 == 0 else "stalled"
             return self.mou(
-                "--db", str(db), "status", ref, new,
+                "--db", db, "status", ref, new,
                 "--reason", f"Benchmark run {i}: a real status change.",
                 "--evidence", str(evidence_id),
             )  # fmt: skip
 
         def add(i: int) -> Result:
             return self.mou(
-                "--db", str(db), "evidence", "add", ref,
+                "--db", db, "evidence", "add", ref,
                 f"https://bench.example.org/{run_id}/{n}/{i}",
                 "--title", f"Benchmark evidence {i}",
                 "--publisher", "Bench", "--published", "2026-01-15",
@@ -435,27 +447,27 @@ class Bench:
                 "floor": lambda i: self.py("import sqlmodel"),
                 "status": status,
                 "add": add,
-                "list": lambda i: self.mou("--db", str(db), "list", "--format", "json"),
+                "list": lambda i: self.mou("--db", db, "list", "--format", "json"),
             },
             self.repeat,
         )
         floor = series["floor"]
         base = 'python -c "import sqlmodel"'
-        self.results[("status", n)] = series["status"].median
-        self.results[("add", n)] = series["add"].median
-        self.results[("list", n)] = series["list"].median
-        self.results[("floor", n)] = floor.median
+        self.results[("status" + key, n)] = series["status"].median
+        self.results[("add" + key, n)] = series["add"].median
+        self.results[("list" + key, n)] = series["list"].median
+        self.results[("floor" + key, n)] = floor.median
         small = n <= 10_000
         self.row_vs(
-            "status REF NEW --reason --evidence ID", size, series["status"], base, floor,
+            f"status REF NEW --reason --evidence ID{on}", size, series["status"], base, floor,
             max_ratio=1.3 if small else None,
         )  # fmt: skip
         self.row_vs(
-            "evidence add REF URL --title ...", size, series["add"], base, floor,
+            f"evidence add REF URL --title ...{on}", size, series["add"], base, floor,
             max_ratio=1.3 if small else None,
         )  # fmt: skip
         self.row_vs(
-            "list --format json", size, series["list"], base, floor,
+            f"list --format json{on}", size, series["list"], base, floor,
             max_ratio=1.6 if small else None,
             note="" if small else "target (<=1.6x) is set at 10,000",
         )  # fmt: skip
@@ -494,22 +506,19 @@ class Bench:
 
     # 3. export
 
-    def export(self, n: int, db: Path, spec: gen.Spec | None = None) -> None:
-        """Export on SQLite and, when a server is given, on PostgreSQL: a full export into a new
-        directory and a re-export after one status change, each beside the pure-I/O floor
-        (bench/export_floor.py: the same rows read with the backend's plain driver, the same
-        bytes written to the same files)."""
-        self.export_on("SQLite", n, str(db), db)
-        if self.args.pg and spec is not None:
-            toml = gen.toml_path(spec, log=log)
-            with PgDatabase(self.args.pg) as url:
-                log(f"{fmt_size(n)}: loading {toml.name} into PostgreSQL (sync, not timed)")
-                r = self.mou("--db", url, "sync", str(toml))
-                if not r.ok:
-                    self.add(
-                        Row("export on PostgreSQL", fmt_size(n), value="error", note=r.problem())
-                    )
-                    return
+    def on_postgresql(self, n: int, spec: gen.Spec, measures: set[str]) -> None:
+        """The writes, the list and the export again on a PostgreSQL database of the same
+        tracker (created from its commitments.toml by ``sync``, not timed, and dropped after)."""
+        toml = gen.toml_path(spec, log=log)
+        with PgDatabase(self.args.pg) as url:
+            log(f"{fmt_size(n)}: loading {toml.name} into PostgreSQL (sync, not timed)")
+            r = self.mou("--db", url, "sync", str(toml))
+            if not r.ok:
+                self.add(Row("PostgreSQL copy", fmt_size(n), value="error", note=r.problem()))
+                return
+            if "writes" in measures:
+                self.writes_and_list(n, url, "PostgreSQL")
+            if "export" in measures:
                 self.export_on("PostgreSQL", n, url, None)
 
     def export_on(self, backend: str, n: int, db: str, sqlite_file: Path | None) -> None:
@@ -920,9 +929,13 @@ class Bench:
         )
         only = self.args.only
         if "writes" in only:
-            self.writes_and_list(n, work)
+            self.writes_and_list(n, str(work))
         if "export" in only:
-            self.export(n, work, spec)
+            # a full export into a new directory and a re-export after one status change,
+            # each beside the pure-I/O floor (bench/export_floor.py)
+            self.export_on("SQLite", n, str(work), work)
+        if self.args.pg and ("writes" in only or "export" in only):
+            self.on_postgresql(n, spec, only)
         if "sync" in only:
             if n <= 10_000:
                 self.sync(n, spec, cache)
