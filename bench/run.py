@@ -411,16 +411,18 @@ class Bench:
 
     def writes_and_list(self, n: int, db: str, backend: str = "SQLite") -> None:
         """status, evidence add and list on ``db`` (a SQLite file or a PostgreSQL URL), each
-        interleaved with the ``import sqlmodel`` floor (the same floor on both backends: the
-        least a command that opens the database imports)."""
+        interleaved with its floor: the least a command that opens that database imports,
+        ``import sqlmodel`` (SQLite's driver is in the standard library), and on PostgreSQL
+        ``import sqlmodel, psycopg`` (its driver)."""
         size = fmt_size(n)
         if backend == "SQLite":
             ref, evidence_id = self.target_commitment(Path(db))
         else:
             ref, evidence_id = self.target_commitment_pg(db)
+        floor_code = "import sqlmodel" if backend == "SQLite" else "import sqlmodel, psycopg"
         log(
             f"{size}: status, evidence add, list --format json on {ref} ({backend}) "
-            "vs 'import sqlmodel'"
+            f"vs '{floor_code}'"
         )
         run_id = f"{os.getpid()}-{int(time.time())}"
         on = "" if backend == "SQLite" else f", {backend}"
@@ -444,7 +446,7 @@ class Bench:
 
         series = rounds(
             {
-                "floor": lambda i: self.py("import sqlmodel"),
+                "floor": lambda i: self.py(floor_code),
                 "status": status,
                 "add": add,
                 "list": lambda i: self.mou("--db", db, "list", "--format", "json"),
@@ -452,7 +454,7 @@ class Bench:
             self.repeat,
         )
         floor = series["floor"]
-        base = 'python -c "import sqlmodel"'
+        base = f'python -c "{floor_code}"'
         self.results[("status" + key, n)] = series["status"].median
         self.results[("add" + key, n)] = series["add"].median
         self.results[("list" + key, n)] = series["list"].median
