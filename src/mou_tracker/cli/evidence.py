@@ -102,14 +102,21 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str | None]]]:
 def cmd_evidence_import(args: argparse.Namespace) -> int:
     from mou_tracker.domain import service
     from mou_tracker.storage import engine as eng
+    from mou_tracker.storage import search_index
 
     path = Path(args.file)
     rows = list(_csv_rows(path))
     actor = actor_of(args)
     engine = open_engine(args)
-    count = eng.run_write(
-        engine, lambda s: service.import_evidence(s, rows, actor=actor, source=path.name)
-    )
+
+    def action(session: Any) -> int:
+        # the new rows are indexed for search once, after the insert (SQLite)
+        return search_index.evidence_in_bulk(
+            session.connection(),
+            lambda: service.import_evidence(session, rows, actor=actor, source=path.name),
+        )
+
+    count = eng.run_write(engine, action)
     print(f"imported {count} evidence record(s) from {path.name}")
     return 0
 

@@ -12,7 +12,8 @@ writer can skip it.
   evidence row, so ``rowid >> 32`` names the commitment without reading the row.
   A new evidence row goes first to ``commitment_search_pending`` (a plain table, same keys),
   which every tracker write empties into the FTS5 table before it commits
-  (:func:`merge_pending`, one statement); searches read both.
+  (:func:`merge_pending`, one statement); searches read both. An evidence import skips the
+  pending table: :func:`evidence_in_bulk` indexes its rows in one sorted insert after it.
 * PostgreSQL: ``commitment_search(commitment_id, evidence_id, body)`` (``evidence_id`` 0 for
   the commitment's row), the text lower-cased, with a ``pg_trgm`` GIN index on ``body``. The
   functions that write it are ``SECURITY DEFINER`` (with the search path they were created
@@ -23,7 +24,7 @@ The statements run with ``exec_driver_sql`` (psycopg: no ``%`` in them).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -183,6 +184,63 @@ def filled_after(connection: Any) -> Iterator[None]:
         raise
     for statement in sqlite_fill() + stored:
         connection.exec_driver_sql(statement)
+
+
+# FTS5 keeps the terms of the rows being written in memory and writes them out as a new
+# segment when they pass this size (1 MiB by default); a bigger buffer during a bulk insert
+# means fewer, larger segments and less merging of them afterwards.
+BULK_HASHSIZE = 8 * 1024 * 1024
+_EVIDENCE_INSERT = "search_evidence_insert"
+
+
+def evidence_in_bulk(connection: Any, insert: Callable[[], int]) -> int:
+    """Run ``insert`` (which adds evidence rows with ids the database assigns, and returns how
+    many) and index those rows once, after it, in the caller's transaction.
+
+    On SQLite the evidence insert trigger is dropped for the block, so the new titles are not
+    written to the pending table one by one and moved again at commit: they go straight from
+    ``evidence`` into the FTS5 table in one statement, in rowid order (FTS5 writes out its
+    buffer whenever a rowid is lower than the last). The trigger, as stored, is created again
+    afterwards; if the block fails, the caller's rollback restores it in any case. Nothing in
+    the block may insert evidence with an explicit id below the current highest: the number
+    of new rows is checked against ``insert``'s answer. Elsewhere ``insert`` just runs."""
+    if connection.dialect.name != "sqlite":
+        return insert()
+    stored = connection.exec_driver_sql(
+        f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = '{_EVIDENCE_INSERT}'"
+    ).scalar()
+    if stored is None:  # not this schema: leave the work to it
+        return insert()
+    connection.exec_driver_sql(f"DROP TRIGGER {_EVIDENCE_INSERT}")
+    top = int(connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM evidence").scalar())
+    try:
+        added = insert()
+        new = f"FROM evidence e WHERE e.id > {top}"
+        found = int(connection.exec_driver_sql(f"SELECT count(*) {new}").scalar())
+        if found != added:
+            raise RuntimeError(f"evidence_in_bulk: {added} rows added, {found} found after them")
+        _fts_insert_sorted(
+            connection,
+            f"INSERT INTO {TABLE}(rowid, body) "
+            f"SELECT {_sqlite_evidence_row('e')}, e.title {new} ORDER BY 1",
+        )
+    except BaseException:
+        with suppress(Exception):  # the caller rolls back, which restores it in any case
+            connection.exec_driver_sql(stored)
+        raise
+    connection.exec_driver_sql(stored)
+    return added
+
+
+def _fts_insert_sorted(connection: Any, statement: str) -> None:
+    """Run an insert into the FTS5 table with a bigger term buffer, then the usual one again."""
+    config = f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('hashsize', {{}})"
+    before = connection.exec_driver_sql(
+        f"SELECT v FROM {TABLE}_config WHERE k = 'hashsize'"
+    ).scalar()
+    connection.exec_driver_sql(config.format(BULK_HASHSIZE))
+    connection.exec_driver_sql(statement)
+    connection.exec_driver_sql(config.format(int(before) if before is not None else 1024 * 1024))
 
 
 def sqlite_drop_triggers() -> list[str]:
