@@ -181,6 +181,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             report_date=report_date,
             progress=progress,
             notice=lambda line: print(line, file=sys.stderr, flush=True),
+            rebuild=args.rebuild,
         )
     if progress is not None:
         print(file=sys.stderr)

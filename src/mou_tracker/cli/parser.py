@@ -240,6 +240,12 @@ def _export(add: Adder) -> None:
         metavar="DATE",
         help="report date: overdue reviews and stale evidence are judged on it (default today)",
     )
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build every file from the database, reusing nothing from the previous export "
+        "(after an edit made outside mou-tracker)",
+    )
 
 
 def _target(add: Adder) -> None:

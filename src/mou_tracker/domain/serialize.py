@@ -20,7 +20,11 @@ def iso(value: date | datetime | None) -> str | None:
     if isinstance(value, datetime):
         # one format for every timestamp (UTC, whole seconds, Z), so pandas and csvkit read
         # every row of a column as a datetime
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        moment = value.astimezone(UTC)
+        if moment.year < 1000:  # strftime does not pad the year to four digits there
+            return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        # the same text as the strftime above, several times faster
+        return moment.replace(microsecond=0, tzinfo=None).isoformat() + "Z"
     return value.isoformat()
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable
 from typing import IO, Any
@@ -140,7 +141,14 @@ def _public_notes(d: CommitmentDetail) -> list[dict[str, Any]]:
 
 
 class DataWriter:
-    """Writes the JSON and CSV files as commitment details stream past."""
+    """Writes the JSON and CSV files as commitment details stream past.
+
+    Each commitment's share of each file is one piece of text (:meth:`pieces`): its line of
+    ``tracker.json`` (without the separator before it) and its rows of each CSV file. A
+    re-export writes the pieces of unchanged commitments as the previous export wrote them
+    (see ``reports/reuse.py``) and asks this class only for the changed ones."""
+
+    NAMES = ("json", "commitments", "evidence", "history", "corrections")
 
     def __init__(
         self,
@@ -154,111 +162,152 @@ class DataWriter:
     ) -> None:
         self.snap = snap
         self.rows = {r.ref: r for r in snap.rows}
-        self.json_file = json_file
         self.first = True
-        self.writers = {}
-        for name, handle, columns in (
-            ("commitments", commitments_csv, COMMITMENT_COLUMNS),
-            ("evidence", evidence_csv, EVIDENCE_COLUMNS),
-            ("history", history_csv, HISTORY_COLUMNS),
-            ("corrections", corrections_csv, CORRECTION_COLUMNS),
+        self.handles: dict[str, IO[str]] = {}
+        self.buffer = io.StringIO()
+        self.csv = csv.writer(self.buffer, lineterminator="\n")
+        for name, handle in zip(
+            self.NAMES,
+            (json_file, commitments_csv, evidence_csv, history_csv, corrections_csv),
+            strict=True,
         ):
             if handle is not None:
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(columns)
-                self.writers[name] = writer
-        if json_file is not None:
-            head = {
-                "schema": JSON_SCHEMA,
-                "generator": "mou-tracker",
-                "as_of": iso(snap.as_of),
-                "report_date": iso(snap.report_date),
-                "parties": [
-                    {"code": p.code, "name": p.name, "kind": p.kind}
-                    for p in sorted(snap.parties.values(), key=lambda p: p.code)
-                ],
-                "memoranda": [memorandum_to_json(m) for m in snap.memoranda],
-            }
-            text = json.dumps(head, indent=2, ensure_ascii=False)
-            json_file.write(text[:-2] + ',\n  "commitments": [')
+                self.handles[name] = handle
+                handle.write(self.head(name))
+
+    @property
+    def wanted(self) -> tuple[str, ...]:
+        return tuple(self.handles)
+
+    def head(self, name: str) -> str:
+        """What a file holds before the first commitment's piece."""
+        if name != "json":
+            columns = {
+                "commitments": COMMITMENT_COLUMNS,
+                "evidence": EVIDENCE_COLUMNS,
+                "history": HISTORY_COLUMNS,
+                "corrections": CORRECTION_COLUMNS,
+            }[name]
+            return self._csv_text([list(columns)])
+        snap = self.snap
+        head = {
+            "schema": JSON_SCHEMA,
+            "generator": "mou-tracker",
+            "as_of": iso(snap.as_of),
+            "report_date": iso(snap.report_date),
+            "parties": [
+                {"code": p.code, "name": p.name, "kind": p.kind}
+                for p in sorted(snap.parties.values(), key=lambda p: p.code)
+            ],
+            "memoranda": [memorandum_to_json(m) for m in snap.memoranda],
+        }
+        text = json.dumps(head, indent=2, ensure_ascii=False)
+        return text[:-2] + ',\n  "commitments": ['
+
+    @staticmethod
+    def separator(name: str, first: bool) -> str:
+        """What goes before a commitment's piece of a file (only ``tracker.json`` has one)."""
+        if name != "json":
+            return ""
+        return "\n    " if first else ",\n    "
+
+    @staticmethod
+    def tail(name: str, empty: bool) -> str:
+        """What a file holds after the last commitment's piece."""
+        if name != "json":
+            return ""
+        return ("\n  " if not empty else "") + "]\n}\n"
+
+    def _csv_text(self, rows: Iterable[list[str]]) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.csv.writerows(rows)
+        return self.buffer.getvalue()
+
+    def pieces(self, d: CommitmentDetail, names: Iterable[str] | None = None) -> dict[str, str]:
+        """The commitment's piece of each file named (default: the files this writer has)."""
+        row = self.rows.get(d.ref)
+        found: dict[str, str] = {}
+        for name in self.wanted if names is None else names:
+            if name == "json":
+                # One commitment per line: a diff of two exports shows which commitments
+                # changed, and the one-line form uses json's C encoder (the indented form is
+                # pure Python).
+                found[name] = json.dumps(self._commitment(d, row), ensure_ascii=False)
+            elif name == "commitments":
+                found[name] = self._csv_text([self._commitment_row(d, row)])
+            elif name == "evidence":
+                found[name] = self._csv_text(self._evidence_rows(d))
+            elif name == "history":
+                found[name] = self._csv_text(self._history_rows(d))
+            else:
+                found[name] = self._csv_text(self._correction_rows(d))
+        return found
 
     def add(self, d: CommitmentDetail) -> None:
-        row = self.rows.get(d.ref)
-        if self.json_file is not None:
-            # One commitment per line: a diff of two exports shows which commitments changed,
-            # and the one-line form uses json's C encoder (the indented form is pure Python).
-            text = json.dumps(self._commitment(d, row), ensure_ascii=False)
-            self.json_file.write(("\n    " if self.first else ",\n    ") + text)
-            self.first = False
-        if "commitments" in self.writers:
-            self.writers["commitments"].writerow(self._commitment_row(d, row))
-        if "evidence" in self.writers:
-            writer = self.writers["evidence"]
-            for e in d.evidence:
-                writer.writerow(
-                    _row(
-                        (
-                            d.ref,
-                            e.id,
-                            iso(e.published),
-                            e.title,
-                            e.publisher,
-                            e.url,
-                            e.kind,
-                            e.direction,
-                            e.confidence,
-                            e.summary,
-                            e.archived_url,
-                            iso(e.added_at),
-                            iso(e.recorded_at),
-                            e.added_by,
-                            len(e.revisions),
-                            e.link.label if e.link else "not checked",
-                            iso(e.link.checked_at) if e.link else None,
-                        )
-                    )
-                )
-        if "history" in self.writers:
-            writer = self.writers["history"]
-            for h in d.history:
-                writer.writerow(
-                    _row(
-                        (
-                            d.ref,
-                            iso(h.at),
-                            iso(h.recorded_at),
-                            h.kind,
-                            h.from_status,
-                            h.to_status,
-                            h.actor,
-                            h.reason,
-                            " ".join(str(i) for i in h.evidence_ids),
-                        )
-                    )
-                )
-        if "corrections" in self.writers:
-            writer = self.writers["corrections"]
-            for evidence_id, r in _corrections_of(d):
-                for field, old, new in r.changes:
-                    writer.writerow(
-                        _row(
-                            (
-                                d.ref,
-                                evidence_id,
-                                iso(r.at),
-                                iso(r.recorded_at),
-                                r.by,
-                                r.reason,
-                                field,
-                                old,
-                                new,
-                            )
-                        )
-                    )
+        for name, text in self.pieces(d).items():
+            self.handles[name].write(self.separator(name, self.first) + text)
+        self.first = False
 
     def close(self) -> None:
-        if self.json_file is not None:
-            self.json_file.write(("\n  " if not self.first else "") + "]\n}\n")
+        for name, handle in self.handles.items():
+            handle.write(self.tail(name, self.first))
+
+    @staticmethod
+    def _evidence_rows(d: CommitmentDetail) -> list[list[str]]:
+        return [
+            _row(
+                (
+                    d.ref,
+                    e.id,
+                    iso(e.published),
+                    e.title,
+                    e.publisher,
+                    e.url,
+                    e.kind,
+                    e.direction,
+                    e.confidence,
+                    e.summary,
+                    e.archived_url,
+                    iso(e.added_at),
+                    iso(e.recorded_at),
+                    e.added_by,
+                    len(e.revisions),
+                    e.link.label if e.link else "not checked",
+                    iso(e.link.checked_at) if e.link else None,
+                )
+            )
+            for e in d.evidence
+        ]
+
+    @staticmethod
+    def _history_rows(d: CommitmentDetail) -> list[list[str]]:
+        return [
+            _row(
+                (
+                    d.ref,
+                    iso(h.at),
+                    iso(h.recorded_at),
+                    h.kind,
+                    h.from_status,
+                    h.to_status,
+                    h.actor,
+                    h.reason,
+                    " ".join(str(i) for i in h.evidence_ids),
+                )
+            )
+            for h in d.history
+        ]
+
+    @staticmethod
+    def _correction_rows(d: CommitmentDetail) -> list[list[str]]:
+        return [
+            _row(
+                (d.ref, evidence_id, iso(r.at), iso(r.recorded_at), r.by, r.reason, field, old, new)
+            )
+            for evidence_id, r in _corrections_of(d)
+            for field, old, new in r.changes
+        ]
 
     def _commitment(self, d: CommitmentDetail, row: CommitmentRow | None) -> dict[str, Any]:
         today = self.snap.today

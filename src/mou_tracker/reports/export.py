@@ -10,10 +10,17 @@ deleted. The new directory gets the mode the user's umask gives, as ``mkdir`` wo
 
 Commitment pages (their Markdown and HTML, from one page model: see ``reports/doc.py``) are
 written by two worker processes when there are many, while this process reads the database and
-writes the data files; ``data/tracker.sqlite`` is built by a worker from ``tracker.json``.
-A re-export takes over, without building it, every commitment page whose inputs hash to the
-key recorded for the previous export (``_PageCache``: kept in the user's cache directory, not
-in the export, so ``manifest.json`` and every published byte are those of a cold export).
+writes the data files; ``data/tracker.sqlite`` is built from ``tracker.json`` by a worker, or by
+a thread of this process when there is no full pool.
+
+A re-export does only what changed (``reports/changes.py``, ``reports/reuse.py``): a cheap
+summary of each commitment's rows, read with one grouped query a table, is compared with the one
+recorded for the previous export (in the user's cache directory, not in the export, so
+``manifest.json`` and every published byte are those of a cold export); only the commitments
+whose summary differs have their details loaded. The others' pages are hard-linked from the
+previous export (a file untouched since that export recorded its size, times and inode is taken
+on the previous manifest's hash; any other is read and checked) and their pieces of
+``tracker.json`` and the CSV files are copied from the previous files by byte offset.
 
 One export at a time per parent directory: an advisory ``flock`` on the parent, which the
 kernel releases when its holder dies. The workers are started with ``spawn`` (so they do
@@ -40,15 +47,17 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlmodel import Session
 
 from mou_tracker.domain.errors import InvalidInput, TrackerError
+from mou_tracker.domain.queries import commitment_details
 from mou_tracker.domain.serialize import iso
-from mou_tracker.reports import chart, feed, model, pages
+from mou_tracker.reports import changes, chart, feed, model, pages, reuse
 from mou_tracker.reports import html as html_report
 from mou_tracker.reports.data import DataWriter
 from mou_tracker.reports.markdown import page_name, page_path
@@ -71,11 +80,14 @@ def export(
     progress: Progress | None = None,
     notice: Notice | None = None,
     lock_wait: float | None = None,
+    rebuild: bool = False,
 ) -> int:
     """Write the reports into ``out`` (replacing an earlier export there); return the number
     of files written. ``report_date`` (default: today, UTC) dates the report: overdue reviews
     and stale evidence are judged on it. ``notice`` is told (once) when another export holds
-    the lock."""
+    the lock. ``rebuild`` builds every file from the database, trusting nothing the cache says
+    of the previous export (for an edit made outside the tracker, which the cache cannot see:
+    ``reports/changes.py``)."""
     chosen = tuple(f for f in FORMATS if f in formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not chosen:
@@ -90,15 +102,19 @@ def export(
         _recover(out)
         previous = _check_target(out)
         tmp = _make_dir(parent, f".{out.name}.new-")
-        cache = _PageCache(out, previous, chosen) if {"md", "html"} & set(chosen) else None
+        # A rebuild starts from an empty cache: every commitment is loaded and every page and
+        # data file built again. Files of the previous export are still linked where their
+        # bytes are equal, compared byte for byte, and its earlier digests are kept.
+        cache = reuse.ExportCache(out, None if rebuild else previous, _salt(chosen))
         try:
             count = _write_all(session, tmp, chosen, since, report_date, progress, previous, cache)
             sys.audit("mou_tracker.crashpoint", "export:before-swap")  # see faults.py
             _swap(tmp, out)
-            if cache is not None:
-                cache.save(out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        # After the previous export's files are gone: removing a hard link changes the ctime
+        # of the file it shares with this export, and the cache records ctimes.
+        cache.save(out, cache.rels)
     return count
 
 
@@ -127,6 +143,10 @@ class _Files:
                 self.old = {}
         self.made_dirs: set[Path] = set()
         self.linked = 0
+        # Whether a file of the previous export is untouched since that export recorded it
+        # (then its hash in the previous manifest is taken without reading it again).
+        self.untouched: Callable[[str, str], bool] | None = None
+        self.made: set[str] = set()  # directories made, as strings (the fast path of carry)
 
     def _path(self, rel: str) -> Path:
         path = self.root / rel
@@ -165,7 +185,25 @@ class _Files:
         return digest
 
     def carry(self, rel: str, digest: str) -> bool:
-        """Take a file of the previous export over unchanged, if its bytes match its hash."""
+        """Take a file of the previous export over unchanged, if its bytes match its hash (or
+        it is untouched since the export that hashed it recorded its facts)."""
+        assert self.previous is not None
+        # Plain strings here, not Path objects: this runs for every page of a re-export.
+        old = os.path.join(self.previous, rel)
+        if self.untouched is not None and self.untouched(rel, old):
+            new = os.path.join(self.root, rel)
+            parent = os.path.dirname(new)
+            if parent not in self.made:
+                os.makedirs(parent, exist_ok=True)
+                self.made.add(parent)
+            try:
+                os.link(old, new)
+            except OSError:
+                pass
+            else:
+                self.linked += 1
+                self.hashes[rel] = digest
+                return True
         data = self._old_bytes(rel)
         if data is None or hashlib.sha256(data).hexdigest() != digest:
             return False
@@ -200,80 +238,13 @@ class _Files:
         self.write(rel, html_text)
         self.sources[rel] = source_digest
 
-    @contextlib.contextmanager
-    def stream(self, rel: str) -> Iterator[IO[str]]:
-        path = self._path(rel)
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        self.hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+
+_cache_file = reuse.cache_file  # where the export cache of an export directory lives
 
 
-class _PageCache:
-    """Which inputs each commitment page of the previous export was built from, so a
-    re-export takes an unchanged page over instead of building it again.
-
-    A page's key is a hash of everything its page model reads: the commitment's details as
-    loaded (its row, owners, evidence with corrections and link states, history with the
-    evidence it cites, targets, public notes, corrections), the few facts of the whole tracker
-    it shows (report date, the commitments restating it, how many internal notes it withholds),
-    the formats, the HTML renderer and the code itself (the bytes of the package's source), so
-    an upgrade rebuilds every page. A key is the inputs' content, not a row version: a cache
-    written for another database matches only a page whose inputs are the same.
-
-    The cache is kept outside the export, in the user's cache directory (one file per export
-    directory), so the published files and ``manifest.json`` are the same whatever the backend
-    and whether or not a cache was used. It names the ``manifest.json`` (by hash) of the
-    export it describes and is ignored unless the previous export has exactly that manifest;
-    it is replaced atomically after the swap, and a crash before that leaves it pointing at a
-    manifest that is gone, so it is ignored. The page files themselves are still checked
-    against the previous manifest's hashes before they are taken over.
-    """
-
-    def __init__(self, out: Path, previous: Path | None, formats: tuple[str, ...]) -> None:
-        self.path = _cache_file(out)
-        self.salt = _code_version() + "|" + ",".join(formats) + "|" + html_report.RENDERER
-        self.old: dict[str, str] = {}
-        self.new: dict[str, str] = {}
-        if previous is None:
-            return
-        try:
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
-            manifest = hashlib.sha256((previous / MANIFEST).read_bytes()).hexdigest()
-        except (OSError, ValueError):
-            return
-        if (
-            isinstance(stored, dict)
-            and stored.get("manifest") == manifest
-            and stored.get("salt") == self.salt
-            and isinstance(stored.get("pages"), dict)
-        ):
-            self.old = {str(k): str(v) for k, v in stored["pages"].items()}
-
-    def key(self, detail: Any, snap: model.Snapshot) -> str:
-        facts = (snap.report_date, snap.restated_by.get(detail.ref, ()))
-        withheld = snap.internal_notes.get(detail.ref, 0)
-        text = f"{self.salt}\n{facts!r}\n{withheld}\n{detail!r}"
-        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-    def save(self, out: Path) -> None:
-        """Record the pages of the export now in ``out`` (after the swap)."""
-        try:
-            manifest = hashlib.sha256((out / MANIFEST).read_bytes()).hexdigest()
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            body = {"out": str(out), "manifest": manifest, "salt": self.salt, "pages": self.new}
-            fd, tmp = tempfile.mkstemp(prefix=".pages-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(body, handle, separators=(",", ":"))
-            os.replace(tmp, self.path)
-        except OSError:
-            return  # no cache: the next export builds every page, and is no less right
-
-
-def _cache_file(out: Path) -> Path:
-    from platformdirs import user_cache_path
-
-    name = hashlib.sha256(os.fsencode(out)).hexdigest()[:32]
-    return user_cache_path("mou-tracker", appauthor=False) / "exports" / f"{name}.json"
+def _salt(formats: tuple[str, ...]) -> str:
+    """What every key depends on besides the database: the code, the formats, the renderer."""
+    return _code_version() + "|" + ",".join(formats) + "|" + html_report.RENDERER
 
 
 _CODE_VERSION: list[str] = []
@@ -347,7 +318,11 @@ _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(
-    parent: int, snap: model.Snapshot, root: str, previous: str | None, formats: tuple[str, ...]
+    parent: int,
+    snap: model.Snapshot | None,
+    root: str,
+    previous: str | None,
+    formats: tuple[str, ...],
 ) -> None:
     _die_with_parent(parent)
     _WORKER.update(
@@ -378,7 +353,9 @@ class _Renderer:
     reads the database and writes the data files meanwhile), in this process otherwise.
 
     Commitment pages go to the workers a batch at a time, as page models; the few other pages
-    (index, digests, key) as Markdown for markdown-it."""
+    (index, digests, key) as Markdown for markdown-it. When few commitment pages are to be
+    built (a re-export) but the tracker is large, one worker renders the index's HTML (seconds
+    of markdown-it at 10,000 commitments) while this process does everything else."""
 
     POOL_FROM = 200
     WORKERS = 2
@@ -395,20 +372,27 @@ class _Renderer:
         self.snap = snap
         self.formats = formats
         self.pool: Any = None
+        self.full = False  # the pool builds commitment pages (and tracker.sqlite) too
+        self.thread: ThreadPoolExecutor | None = None  # builds tracker.sqlite otherwise
         self.pending: deque[tuple[str | None, str, Any]] = deque()
-        if pages_expected >= self.POOL_FROM and (os.cpu_count() or 1) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+        if (os.cpu_count() or 1) < 2:
+            return
+        self.full = pages_expected >= self.POOL_FROM
+        if not self.full and not ("html" in formats and len(snap.rows) >= self.POOL_FROM):
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-            # spawn, not fork: a forked worker would share the export lock's open file and
-            # the parent's state; and each worker dies with its parent (see _die_with_parent).
-            previous = str(files.previous) if files.previous is not None else None
-            self.pool = ProcessPoolExecutor(
-                max_workers=min(self.WORKERS, os.cpu_count() or 1),
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=(os.getpid(), snap, str(files.root), previous, formats),
-            )
+        # spawn, not fork: a forked worker would share the export lock's open file and the
+        # parent's state; and each worker dies with its parent (see _die_with_parent). A
+        # worker only for the index needs no snapshot (the costliest part of starting one).
+        previous = str(files.previous) if files.previous is not None else None
+        self.pool = ProcessPoolExecutor(
+            max_workers=min(self.WORKERS, os.cpu_count() or 1) if self.full else 1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(os.getpid(), snap if self.full else None, str(files.root), previous, formats),
+        )
 
     def add(self, rel: str, markdown_text: str, source_digest: str) -> None:
         """Render one page's HTML from its Markdown with markdown-it."""
@@ -421,20 +405,11 @@ class _Renderer:
             (rel, source_digest, self.pool.submit(html_report.render_page, markdown_text))
         )
 
-    def commitments(self, details: list[Any], cache: _PageCache | None = None) -> None:
-        if cache is not None:
-            changed = []
-            for detail in details:
-                key = cache.key(detail, self.snap)
-                cache.new[detail.ref] = key
-                if cache.old.get(detail.ref) != key or not _take_over(
-                    self.files, detail.ref, self.formats
-                ):
-                    changed.append(detail)
-            details = changed
-            if not details:
-                return
-        if self.pool is None:
+    def commitments(self, details: list[Any]) -> None:
+        """Build these commitments' pages (none of them taken over)."""
+        if not details:
+            return
+        if not self.full:
             for detail in details:
                 _write_commitment(self.files, self.snap, self.formats, detail)
             return
@@ -462,6 +437,8 @@ class _Renderer:
         finally:
             if self.pool is not None:
                 self.pool.shutdown(cancel_futures=True)
+            if self.thread is not None:
+                self.thread.shutdown(wait=True)
 
 
 _PR_SET_PDEATHSIG = 1
@@ -503,30 +480,30 @@ def _write_all(
     report_date: date | None,
     progress: Progress | None,
     previous: Path | None,
-    cache: _PageCache | None = None,
+    cache: reuse.ExportCache,
 ) -> int:
     snap = model.snapshot(session, check_report_date(session, report_date, since))
     _check_page_names([r.ref for r in snap.rows])
     files = _Files(root, previous)
-    total = len(snap.rows)
-    renderer = _Renderer(files, total if {"md", "html"} & set(formats) else 0, snap, formats)
+    files.untouched = cache.untouched
+    order = changes.report_order(session)
+    cache.keys = changes.keys(session, snap, order, cache.salt)
+    to_build = sum(1 for _cid, ref in order if not cache.unchanged(ref))
+    renderer = _Renderer(files, to_build if {"md", "html"} & set(formats) else 0, snap, formats)
     public: dict[str, str] | None = None
     try:
-        _write_pages(session, snap, files, renderer, formats, since, progress, total, cache)
-        if "json" in formats or "csv" in formats:
-            # The public record as SQLite with its Datasette metadata, beside the JSON and
-            # CSV: built from tracker.json in a worker while the last pages are written, when
-            # there are workers and a tracker.json; here otherwise.
+        _write_commitments(session, snap, files, renderer, formats, progress, order, cache)
+        # The public record as SQLite with its Datasette metadata, beside the JSON and CSV:
+        # built from the tracker.json just written while the other pages are written (in a
+        # worker when there are workers, else in a thread: SQLite's work runs outside the GIL).
+        sqlite = _start_public_db(session, snap, files, renderer, formats)
+        _write_pages(session, snap, files, renderer, formats, since)
+        if sqlite is not None:
             from mou_tracker.reports import datasette_meta, public_db
 
-            path = files._path(public_db.SQLITE_FILE)
-            json_path = files.root / "data/tracker.json" if "json" in formats else None
-            if renderer.pool is not None and json_path is not None:
-                building = renderer.pool.submit(_public_db_job, str(path), str(json_path))
-                renderer.drain(wait=True)
-                building.result()
-            else:
-                public_db.write(session, snap, path, json_path)
+            path, building = sqlite
+            renderer.drain(wait=True)
+            building.result()
             files.hashes[public_db.SQLITE_FILE] = hashlib.sha256(path.read_bytes()).hexdigest()
             files.write(datasette_meta.METADATA_FILE, datasette_meta.metadata_yaml(snap))
             public = public_db.REPRODUCIBLE
@@ -547,6 +524,31 @@ def _write_all(
     return len(files.hashes)
 
 
+def _start_public_db(
+    session: Session,
+    snap: model.Snapshot,
+    files: _Files,
+    renderer: _Renderer,
+    formats: tuple[str, ...],
+) -> tuple[Path, Future[None]] | None:
+    """Start building data/tracker.sqlite; None when the formats have no data files."""
+    if "json" not in formats and "csv" not in formats:
+        return None
+    from mou_tracker.reports import public_db
+
+    path = files._path(public_db.SQLITE_FILE)
+    if "json" not in formats:  # from the details, here and now
+        public_db.write(session, snap, path, None)
+        done: Future[None] = Future()
+        done.set_result(None)
+        return path, done
+    json_path = files.root / "data/tracker.json"
+    if renderer.full:
+        return path, renderer.pool.submit(_public_db_job, str(path), str(json_path))
+    renderer.thread = ThreadPoolExecutor(max_workers=1)
+    return path, renderer.thread.submit(public_db.write, None, snap, path, json_path)
+
+
 def _write_pages(
     session: Session,
     snap: model.Snapshot,
@@ -554,10 +556,9 @@ def _write_pages(
     renderer: _Renderer,
     formats: tuple[str, ...],
     since: date | None,
-    progress: Progress | None,
-    total: int,
-    cache: _PageCache | None = None,
 ) -> None:
+    """The pages of the whole tracker: digests, index, key, feed and charts."""
+
     def page(rel: str, text: str) -> None:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if "md" in formats:
@@ -620,31 +621,62 @@ def _write_pages(
             if "csv" in formats:
                 files.write(csv_file, chart.status_csv(series))
 
-    with contextlib.ExitStack() as stack:
 
-        def maybe(fmt: str, rel: str) -> IO[str] | None:
-            return stack.enter_context(files.stream(rel)) if fmt in formats else None
-
-        writer = DataWriter(
-            snap,
-            json_file=maybe("json", "data/tracker.json"),
-            commitments_csv=maybe("csv", "data/commitments.csv"),
-            evidence_csv=maybe("csv", "data/evidence.csv"),
-            history_csv=maybe("csv", "data/history.csv"),
-            corrections_csv=maybe("csv", "data/corrections.csv"),
-        )
-        done = 0
-        for batch in model.details_in_batches(session):
-            if "md" in formats or "html" in formats:
-                renderer.commitments(batch, cache)
-            for detail in batch:
-                writer.add(detail)
+def _write_commitments(
+    session: Session,
+    snap: model.Snapshot,
+    files: _Files,
+    renderer: _Renderer,
+    formats: tuple[str, ...],
+    progress: Progress | None,
+    order: list[tuple[int, str]],
+    cache: reuse.ExportCache,
+) -> None:
+    """Every commitment's page and its pieces of the data files, in report order, a batch at
+    a time. A commitment whose key is the previous export's has its page taken over and its
+    data pieces copied from the previous files; only the others' details are loaded."""
+    rels = {name: rel for name, rel, fmt in reuse.DATA_FILES if fmt in formats}
+    readable = "md" in formats or "html" in formats
+    writer = DataWriter(
+        snap, json_file=None, commitments_csv=None, evidence_csv=None, history_csv=None
+    )
+    old = reuse.OldData(files.previous, cache, rels)
+    data = reuse.DataFiles(rels, files._path, writer.head, writer.separator)
+    cache.rels = list(rels.values())
+    try:
+        for start in range(0, len(order), model.DETAIL_BATCH):
+            batch = order[start : start + model.DETAIL_BATCH]
+            load: list[int] = []
+            build: set[str] = set()
+            for cid, ref in batch:
+                same = cache.unchanged(ref)
+                if readable and not (same and _take_over(files, ref, formats)):
+                    build.add(ref)
+                if ref in build or (rels and not (same and old.has(ref))):
+                    load.append(cid)
+            details = commitment_details(session, load, include_internal=False) if load else []
+            renderer.commitments([d for d in details if d.ref in build])
+            fresh = {d.ref: d for d in details}
+            for _cid, ref in batch:
+                detail = fresh.get(ref)
+                if detail is None:
+                    data.put(ref, old.pieces(ref))
+                else:
+                    pieces = writer.pieces(detail, rels)
+                    data.put(ref, {name: text.encode("utf-8") for name, text in pieces.items()})
             renderer.drain()
-            done += len(batch)
             sys.audit("mou_tracker.crashpoint", "export:batch")  # see faults.py
             if progress is not None:
-                progress(done, total)
-        writer.close()
+                progress(start + len(batch), len(order))
+    except BaseException:
+        data.abort()
+        raise
+    files.hashes.update(data.close(writer.tail))
+    cache.spans = data.spans
+    if readable:
+        for _cid, ref in order:
+            rel = page_path(ref)
+            cache.rels += [rel, "html/" + html_report.html_path(rel)]
 
 
 def check_report_date(session: Session, report_date: date | None, since: date | None) -> date:
@@ -759,18 +791,24 @@ def _files_under(root: Path) -> set[str]:
     what it holds, except an empty one or anything that is neither a file nor a directory
     (a symlink, a socket), which count as themselves and so are never in a manifest."""
     found: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        base = Path(dirpath)
-        for name in filenames:
-            path = base / name
-            rel = path.relative_to(root).as_posix()
-            found.add(rel + ("@" if path.is_symlink() or not path.is_file() else ""))
-        for name in dirnames:
-            path = base / name
-            if path.is_symlink():
-                found.add(path.relative_to(root).as_posix() + "@")
-        if not dirnames and not filenames and base != root:
-            found.add(base.relative_to(root).as_posix() + "/")
+
+    def walk(directory: str, prefix: str) -> None:
+        # os.scandir: the entry's type comes with the listing, no stat per file
+        with os.scandir(directory) as entries:
+            empty = True
+            for entry in entries:
+                empty = False
+                rel = prefix + entry.name
+                if entry.is_symlink():
+                    found.add(rel + "@")
+                elif entry.is_dir():
+                    walk(entry.path, rel + "/")
+                else:
+                    found.add(rel + ("" if entry.is_file() else "@"))
+        if empty and prefix:
+            found.add(prefix)
+
+    walk(os.fspath(root), "")
     return found
 
 
