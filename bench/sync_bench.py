@@ -84,6 +84,19 @@ def probe(args: argparse.Namespace) -> None:
     from mou_tracker.storage.migrate import create_schema, has_schema
     from mou_tracker.storage.sync import apply_plan, plan_sync, read_document
 
+    if args.what == "rowwise":  # the baseline: every bulk shortcut of a load into empty off
+        from contextlib import nullcontext
+
+        from mou_tracker.storage import search_index
+        from mou_tracker.storage.sync import apply as sync_apply
+
+        for module, name in (
+            (sync_apply, "indexes_after"),
+            (sync_apply, "search_filled_after"),
+            (search_index, "filled_after"),
+        ):
+            setattr(module, name, lambda _conn: nullcontext())
+
     engine = make_engine(args.db)
     if not has_schema(engine):
         create_schema(engine)
@@ -174,22 +187,33 @@ class Postgres:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
 
 
-def measure(toml: Path, backend: str, pg: str | None, tmp: Path) -> dict[str, dict[str, Any]]:
-    """One sync into an empty database and one no-op re-sync."""
+def measure(
+    toml: Path, backend: str, pg: str | None, tmp: Path, rowwise: bool
+) -> dict[str, dict[str, Any]]:
+    """One sync into an empty database and one no-op re-sync (and, with ``rowwise``, one
+    into another empty database with the bulk shortcuts off, just before)."""
+    runs = {}
     if backend == "sqlite":
         db = str(tmp / f"sync-{uuid.uuid4().hex[:8]}.db")
-        empty, noop = run_probe("sync", toml, db), run_probe("sync", toml, db)
-        cli = run_cli(toml, db)
-        for suffix in ("", "-wal", "-shm"):
+        if rowwise:
+            runs["rowwise"] = run_probe("rowwise", toml, db + "-rowwise")
+        runs["empty"], runs["noop"] = run_probe("sync", toml, db), run_probe("sync", toml, db)
+        runs["cli"] = run_cli(toml, db)
+        for suffix in ("", "-wal", "-shm", "-rowwise", "-rowwise-wal", "-rowwise-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-        return {"empty": empty, "noop": noop, "cli": cli}
+        return runs
     assert pg is not None
+    if rowwise:
+        with Postgres(pg) as url:
+            runs["rowwise"] = run_probe("rowwise", toml, url)
     with Postgres(pg) as url:
-        empty, noop = run_probe("sync", toml, url), run_probe("sync", toml, url)
-        return {"empty": empty, "noop": noop, "cli": run_cli(toml, url)}
+        runs["empty"], runs["noop"] = run_probe("sync", toml, url), run_probe("sync", toml, url)
+        runs["cli"] = run_cli(toml, url)
+        return runs
 
 
 LABELS = {
+    "rowwise": "into empty db, row by row (baseline)",
     "empty": "into empty db",
     "noop": "again (no-op), full path",
     "cli": "again, `mou-tracker sync` (fingerprint)",
@@ -209,7 +233,12 @@ def main() -> None:
         default=os.environ.get("MOU_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"),
         help="a PostgreSQL server URL to create the benchmark databases on ('' to skip)",
     )
-    parser.add_argument("--probe", choices=("parse", "sync"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--rowwise",
+        action="store_true",
+        help="also sync into an empty database with the bulk shortcuts off (the baseline)",
+    )
+    parser.add_argument("--probe", choices=("parse", "sync", "rowwise"), help=argparse.SUPPRESS)
     parser.add_argument("--toml", help=argparse.SUPPRESS)
     parser.add_argument("--db", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -234,9 +263,9 @@ def main() -> None:
             for backend in backends:
                 runs = []
                 for i in range(args.repeat):
-                    runs.append(measure(toml, backend, args.pg, tmp))
+                    runs.append(measure(toml, backend, args.pg, tmp, args.rowwise))
                     log(f"{size:,} {backend} run {i + 1}: " + json.dumps(runs[-1]))
-                for kind in ("empty", "noop", "cli"):
+                for kind in [k for k in LABELS if k in runs[0]]:
                     got = {k: statistics.median(r[kind][k] for r in runs) for k in runs[0][kind]
                            if k != "summary"}  # fmt: skip
                     target = TARGETS.get((backend, "noop" if kind == "cli" else kind, size))

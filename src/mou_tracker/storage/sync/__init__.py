@@ -39,6 +39,9 @@ Modules, by what they do:
   written by :func:`mou_tracker.domain.bulk.insert_rows` (executemany, or COPY on PostgreSQL);
   into an empty SQLite tracker the search index is filled once at the end of the transaction
   instead of row by row (:func:`mou_tracker.storage.search_index.filled_after`);
+* ``bulk_load``: into an empty tracker, the secondary indexes of the large tables built once
+  after the load (SQLite; PostgreSQL when the tables' owner syncs), and on PostgreSQL the
+  search index filled once after the load by the owner;
 * ``report``: what a sync did; ``dump``: the database back to TOML; ``common``: what they share.
 """
 

@@ -40,6 +40,7 @@ from mou_tracker.domain.models import (
 )
 from mou_tracker.domain.versioned import check_versions, versioned_update, versioned_update_many
 from mou_tracker.storage import search_index
+from mou_tracker.storage.sync.bulk_load import indexes_after, search_filled_after
 from mou_tracker.storage.sync.common import (
     CHUNK,
     COMMITMENT_FIELDS,
@@ -62,9 +63,15 @@ def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
     """Write ``plan`` in the caller's transaction; return its report. Raises
     :class:`ConflictError` if the database changed under the plan (the caller rolls back)."""
     _check_still_new(session, plan)
-    # Into an empty tracker the search index is filled once at the end, not row by row.
-    bulk = search_index.filled_after(session.connection()) if plan.into_empty else nullcontext()
-    with bulk:
+    # Into an empty tracker the search index is filled once at the end, not row by row, and
+    # the secondary indexes of the large tables are built once after the load (on PostgreSQL
+    # only when the role syncing owns the tables: see bulk_load).
+    connection = session.connection()
+    empty = plan.into_empty
+    indexes = indexes_after(connection) if empty else nullcontext()
+    search = search_index.filled_after(connection) if empty else nullcontext()
+    pg_search = search_filled_after(connection) if empty else nullcontext()
+    with indexes, search, pg_search:
         party_ids = _apply_parties(session, plan)
         memos = _apply_memoranda(session, plan)
         ids, versions = _apply_commitments(session, plan, party_ids, memos)
