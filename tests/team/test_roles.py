@@ -345,3 +345,29 @@ def test_a_migration_gives_new_tables_the_roles_grants(staffed: Team):
     assert staffed.sql("SELECT count(*) FROM tracker_user", who="viewer") == [(0,)]
     listed = staffed.cli("viewer")("list")
     assert listed.code == 0, listed.err
+
+
+def test_a_manager_may_sync_a_file_that_names_evidence_ids(staffed: Team):
+    """A file written by ``dump`` names each evidence record's id, and sync keeps an id that
+    is free. Keeping one means moving the id sequence past it (``setval``), which needs UPDATE
+    on the sequence: a manager, who may sync, must have it, or the sync fails part-way."""
+    mini = staffed.home / "mini-with-id.toml"
+    text = MINI.read_text(encoding="utf-8")
+    marker = '[[commitment.evidence]]\nurl = "https://news.example.org/pilot"'
+    assert marker in text
+    extra = (
+        '[[commitment.evidence]]\nid = 900\nurl = "https://news.example.org/kept-id"\n'
+        'title = "Kept its id"\nkind = "news_report"\ndirection = "context"\n'
+        'confidence = "secondary"\nadded_by = "seed"\nadded_at = 2025-03-02T09:00:00Z\n\n'
+    )
+    mini.write_text(text.replace(marker, extra + marker, 1), encoding="utf-8")
+    result = staffed.cli("manager")("sync", str(mini))
+    assert result.code == 0, result.err
+    ((kept,),) = staffed.sql("SELECT id FROM evidence WHERE url LIKE '%kept-id'")
+    assert kept == 900
+    added = staffed.cli("staff")(
+        "evidence", "add", "T-1", "https://example.org/after", "--title", "After"
+    )
+    assert added.code == 0, added.err
+    ((after,),) = staffed.sql("SELECT id FROM evidence WHERE url = 'https://example.org/after'")
+    assert after > 900  # the sequence moved past the kept id

@@ -9,7 +9,8 @@ Four group roles (NOLOGIN), each holding the one before it:
   evidence (corrections), and the id sequences.
 * ``mou_manager``: + INSERT on history, history_evidence, target_change, commitment_revision,
   sync_run, commitment, memorandum, party, owner and tracker_meta; UPDATE on commitment,
-  memorandum, party and tracker_meta; DELETE on owner (a corrected owner list).
+  memorandum, party and tracker_meta; DELETE on owner (a corrected owner list); UPDATE on the
+  id sequences (a sync that keeps the ids a dump names moves the sequence past them).
 * ``mou_admin``: + owner of the schema's tables (migrations, DDL) and CREATE on the schema.
 
 No tracker role has UPDATE, DELETE or TRUNCATE on an append-only table: the grant is never
@@ -259,6 +260,9 @@ def apply_grants(conn: Connection, schema: str) -> None:
     conn.execute(text(f"GRANT CREATE ON SCHEMA {s} TO {q(ADMIN)}"))
     conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA {s} TO {q(VIEWER)}"))
     conn.execute(text(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA {s} TO {q(STAFF)}"))
+    # A sync keeps the ids a dump names and moves the id sequence past them (setval), which
+    # needs UPDATE on the sequence; a manager may sync.
+    conn.execute(text(f"GRANT UPDATE ON ALL SEQUENCES IN SCHEMA {s} TO {q(MANAGER)}"))
     for privilege, role, tables in (
         ("INSERT", STAFF, STAFF_INSERT),
         ("UPDATE", STAFF, STAFF_UPDATE),
