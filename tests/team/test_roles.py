@@ -371,3 +371,25 @@ def test_a_manager_may_sync_a_file_that_names_evidence_ids(staffed: Team):
     assert added.code == 0, added.err
     ((after,),) = staffed.sql("SELECT id FROM evidence WHERE url = 'https://example.org/after'")
     assert after > 900  # the sequence moved past the kept id
+
+
+def test_a_refusal_to_a_member_of_the_needed_role_blames_the_grants_not_the_role(staffed: Team):
+    """A grant the database lacks (here taken away by hand, as an older ``roles setup`` would
+    have left it) must not be reported as "it needs the mou_staff role" to someone who is in
+    mou_staff: the message says the grants are behind, and ``roles setup`` mends them."""
+    staffed.sql("REVOKE INSERT ON evidence FROM mou_staff")
+    before = _counts(staffed)
+    staff = staffed.cli("staff")
+    add = ["evidence", "add", "T-1", "https://example.org/regrant", "--title", "After regrant"]
+    result = staff(*add)
+    assert result.code == 1, result.out
+    (error,) = [x for x in result.err.splitlines() if x.startswith("mou-tracker:")]
+    assert "needs the mou_staff role" not in error
+    assert f"{staffed.logins['staff']} is in mou_staff" in error
+    assert "mou-tracker roles setup" in error and "nothing was saved" in error
+    assert _counts(staffed) == before
+    # A viewer, who is not in mou_staff, is still told the role it needs.
+    viewer = staffed.cli("viewer")(*add)
+    assert "needs the mou_staff role" in viewer.err, viewer.err
+    assert staffed.cli()("roles", "setup").code == 0
+    assert staff(*add).code == 0

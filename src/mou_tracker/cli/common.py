@@ -222,14 +222,43 @@ def permission_refused(args: argparse.Namespace, exc: BaseException) -> TrackerE
     needs = NEEDS.get(what, NEEDS.get(what.split()[0], "a tracker role"))
     detail = str(orig).strip().splitlines()[0]
     who = getattr(args.__dict__.get("_identity"), "role", None)
+    engine = args.__dict__.get("_pg_engine")
     if who is None:
-        engine = args.__dict__.get("_pg_engine")
         who = engine.url.username if engine is not None else None
+    if needs != "a tracker role" and _holds(engine, needs):
+        return TrackerError(
+            f"{what}: refused by the database ({detail}), although {who or 'this login'} is in "
+            f"{needs}, the role it needs: the database's grants are behind this version of "
+            "mou-tracker (an administrator can run: mou-tracker roles setup); nothing was saved"
+        )
     connected = f"; you are connected as {who}" if who else ""
     return TrackerError(
         f"{what}: refused by the database ({detail}): it needs the {needs} role{connected}; "
         "nothing was saved"
     )
+
+
+def _holds(engine: Any, group: str) -> bool:
+    """Whether the login of ``engine`` has the privileges of the tracker role ``group``, asked on
+    a fresh connection (the refused one may be in a failed transaction). ``False`` when it
+    cannot be asked: the message then names the role, as it would for a member of none."""
+    if engine is None:
+        return False
+    from sqlalchemy import text
+
+    try:
+        with engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT to_regrole(:group) IS NOT NULL "
+                        "AND pg_has_role(session_user, :group, 'USAGE')"
+                    ),
+                    {"group": group},
+                ).scalar()
+            )
+    except Exception:  # the connection itself refused: say what was needed, as before
+        return False
 
 
 def env_switch(name: str) -> bool:
