@@ -159,7 +159,7 @@ def measure(
     rows = []
     for kind, words in queries:
         vq = ui.ViewQuery(search=words)
-        scan = derived.scan_conditions(words)
+        scan = derived.scan_conditions(words, engine.dialect.name)
 
         def first_old(session: Any, scan: Any = scan) -> int:
             query = (

@@ -71,7 +71,7 @@ def _first_page(session, words: str) -> list[str]:
 def _scanned(session, words: str) -> list[str]:
     query = (
         select(col(Commitment.ref))
-        .where(*derived.scan_conditions(words))
+        .where(*derived.scan_conditions(words, session.get_bind().dialect.name))
         .order_by(col(Commitment.ref))
     )
     return list(session.scalars(query))
@@ -278,3 +278,30 @@ def test_rows_a_plain_sql_writer_leaves_pending_are_found_and_merged(shipped, db
         assert _agree(engine, ("wallaby",))["wallaby"] == ["OAI-2.2"]
     finally:
         engine.dispose()
+
+
+def test_letters_beyond_ascii_match_in_either_case_on_every_path(shipped, db_url, tmp_path):
+    """SQLite's LIKE and lower() fold ASCII only; FTS5 and the rule (str.lower) fold every
+    letter. One- and two-letter words (not in the trigram index), the scan used for common
+    words and the palette must fold ``É`` to ``é`` too, on both backends."""
+    from tests.conftest import InProcessCli, _home
+
+    cli = InProcessCli(db_url, _home(tmp_path))
+    csv = tmp_path / "accents.csv"
+    csv.write_text(
+        "ref,url,title\n"
+        "OAI-2.1,https://example.org/e1,ÉCOLE NUMÉRIQUE du Nord\n"
+        "OAI-2.2,https://example.org/e2,étude sur l'Œuvre [draft*?]\n",
+        encoding="utf-8",
+    )
+    assert cli("evidence", "import", str(csv)).code == 0
+    queries = ("é", "É", "école", "ÉCOLE", "numérique", "œ", "Œuvre", "Ét", "[draft*?]", "e*")
+    found = _agree(shipped, queries)
+    assert found["é"] == found["É"] and {"OAI-2.1", "OAI-2.2"} <= set(found["é"])
+    assert found["école"] == found["ÉCOLE"] == ["OAI-2.1"]
+    assert found["œ"] == found["Œuvre"] == ["OAI-2.2"] == found["[draft*?]"]
+    assert "OAI-2.2" in found["Ét"] and found["e*"] == []
+    cli("commitment", "correct", "OAI-3.1", "--title", "Écoles et données", "--reason", "Test")
+    with read(shipped) as session:
+        assert [r for r, _ in ui.find(session, "éCOLES")] == ["OAI-3.1"]
+        assert [r for r, _ in ui.find(session, "DONNÉES")] == ["OAI-3.1"]

@@ -183,6 +183,49 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
+def folds_beyond_ascii(word: str) -> bool:
+    """Whether ``word`` has a letter outside ASCII with another case (``é``/``É``), which
+    SQLite's LIKE and ``lower()`` compare case-sensitively (they fold ASCII only)."""
+    return any(ord(ch) > 127 and ch.lower() != ch.upper() for ch in word)
+
+
+def _glob(word: str, *, anchored: bool = False) -> str:
+    """A SQLite GLOB pattern for "contains ``word`` in any case": each letter with another case
+    becomes the set of its one-character forms (``[Éé]``), so the match folds case as
+    :func:`matches` does (``str.lower``) for every letter, not only ASCII. ``anchored``: at the
+    start of the text."""
+    out = [] if anchored else ["*"]
+    for ch in word:
+        forms = {f for f in (ch, ch.lower(), ch.upper(), ch.title()) if len(f) == 1}
+        forms = {f for f in forms if f.lower() == ch.lower()}
+        if len(forms) > 1:
+            out.append("[" + "".join(sorted(forms)) + "]")
+        elif ch in "*?[":
+            out.append(f"[{ch}]")
+        else:
+            out.append(ch)
+    out.append("*")
+    return "".join(out)
+
+
+def contains(
+    dialect: str, column: Any, word: str, *, anchored: bool = False
+) -> ColumnElement[bool]:
+    """``column`` contains ``word`` (or, ``anchored``, starts with it), ignoring case as
+    :func:`matches` does. SQLite folds only ASCII in LIKE and ``lower()``, so a word with a
+    letter beyond ASCII is matched there with GLOB; PostgreSQL's ``lower()`` folds them all."""
+    if dialect == "sqlite" and folds_beyond_ascii(word):
+        globbed: ColumnElement[bool] = column.op("GLOB")(_glob(word, anchored=anchored))
+        return globbed
+    pattern = _like(word.lower())
+    if anchored:
+        pattern = pattern[1:]
+    if dialect == "sqlite":  # LIKE already ignores ASCII case
+        like: ColumnElement[bool] = column.like(pattern, escape="\\")
+        return like
+    return func.lower(column).like(pattern, escape="\\")
+
+
 def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
@@ -195,15 +238,16 @@ def search_condition(dialect: str, text: str | None) -> ColumnElement[bool] | No
     if not words:
         return None
     if dialect not in ("sqlite", "postgresql"):
-        return and_(*scan_conditions(text))
+        return and_(*scan_conditions(text, dialect))
     conds: list[ColumnElement[bool]] = []
     for word in words:
+        found: ColumnElement[bool]
         if dialect == "sqlite":
             if len(word) >= TRIGRAM:
                 found = literal_column(SEARCH_TABLE).op("MATCH")(_fts_phrase(word))
             else:
-                found = _fts.c.body.like(_like(word), escape="\\")
-            waiting = _pending.c.body.like(_like(word), escape="\\")
+                found = contains(dialect, _fts.c.body, word)
+            waiting = contains(dialect, _pending.c.body, word)
             indexed = select(_fts.c.rowid.op(">>")(_SHIFT)).where(found)
             pending = select(_pending.c.rowid.op(">>")(_SHIFT)).where(waiting)
             conds.append(col(Commitment.id).in_(indexed.union_all(pending)))
@@ -243,19 +287,18 @@ def page_condition(session: Session, text: str | None) -> ColumnElement[bool] | 
     dialect = session.get_bind().dialect.name
     # PostgreSQL plans the scan as a join of whole tables (no early stop): the index it is.
     if dialect == "sqlite" and matches_many(session, text):
-        return and_(*scan_conditions(text))
+        return and_(*scan_conditions(text, dialect))
     return search_condition(dialect, text)
 
 
-def scan_conditions(text: str | None) -> list[ColumnElement[bool]]:
+def scan_conditions(text: str | None, dialect: str = "sqlite") -> list[ColumnElement[bool]]:
     """The same rule as a scan of the tables (no index): one condition per word. Kept as the
     reference the index is tested and benchmarked against."""
     conds: list[ColumnElement[bool]] = []
     for word in search_words(text):
-        pattern = _like(word.lower())
 
-        def has(column: object, pattern: str = pattern) -> ColumnElement[bool]:
-            return func.lower(column).like(pattern, escape="\\")
+        def has(column: object, word: str = word) -> ColumnElement[bool]:
+            return contains(dialect, column, word)
 
         conds.append(
             or_(

@@ -141,19 +141,6 @@ class Page:
 # --- expressions -------------------------------------------------------------------------------
 
 
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _match(session: Session, column: Any, pattern: str) -> ColumnElement[bool]:
-    # SQLite's LIKE already ignores ASCII case; elsewhere compare lower-cased text.
-    if session.get_bind().dialect.name == "sqlite":
-        like: ColumnElement[bool] = column.like(pattern, escape="\\")
-        return like
-    return func.lower(column).like(pattern.lower(), escape="\\")
-
-
 def search_words(text: str) -> list[str]:
     """The words of a search, as the domain defines them (``domain.derived``)."""
     return derived.search_words(text)
@@ -345,14 +332,15 @@ def find(session: Session, text: str, limit: int = 20) -> list[tuple[str, str]]:
     words = search_words(text)
     if not words:
         return []
+    dialect = session.get_bind().dialect.name
     conds = [
         or_(
-            _match(session, Commitment.ref, _like(w.lower())),
-            _match(session, Commitment.title, _like(w.lower())),
+            derived.contains(dialect, Commitment.ref, w),
+            derived.contains(dialect, Commitment.title, w),
         )
         for w in words
     ]
-    starts = _match(session, Commitment.ref, _like(words[0].lower())[1:])
+    starts = derived.contains(dialect, Commitment.ref, words[0], anchored=True)
     query = (
         select(col(Commitment.ref), col(Commitment.title))
         .where(and_(*conds))
