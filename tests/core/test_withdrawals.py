@@ -208,3 +208,21 @@ def test_show_marks_a_withdrawn_note_and_not_a_look_alike(mini_cli_main):
     at = next(i for i, line in enumerate(lines) if "(WITHDRAWN " in line)
     assert lines[at].endswith("by bob):")
     assert lines[at + 1].strip() == "Wrong site list"
+
+
+def test_show_as_json_marks_a_withdrawn_note_as_the_export_does(mini, db_url, tmp_path):
+    """``show --format json`` names the withdrawal (when, by whom, why) on the withdrawn note,
+    in the same shape as the export's tracker.json; other notes carry no such field."""
+    from tests.conftest import InProcessCli, _home
+
+    kept = _note(mini, "DSIT confirmed the site list")
+    gone = _note(mini, "Added to the wrong commitment")
+    run_write(mini, lambda s: undo.withdraw_note(s, gone.id, actor="bob", reason="Wrong ref"))
+    result = InProcessCli(db_url, _home(tmp_path))("show", "T-1", "--format", "json")
+    assert result.code == 0, result.err
+    notes = {n["body"]: n for n in json.loads(result.out)["notes"]}
+    assert "withdrawn" not in notes[kept.body]
+    marked = notes[gone.body]["withdrawn"]
+    assert marked["by"] == "bob" and "Wrong ref" in marked["reason"]
+    withdrawal = next(n for n in notes.values() if "Wrong ref" in n["body"])
+    assert marked["at"] == withdrawal["at"]

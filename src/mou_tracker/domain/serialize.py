@@ -120,14 +120,27 @@ def detail_to_json(d: CommitmentDetail, *, include_internal: bool = True) -> dic
         "evidence": [evidence_to_json(e) for e in d.evidence],
         "history": [history_to_json(h) for h in d.history],
         "corrections": [correction_to_json(r) for r in d.corrections],
-        "notes": [
-            {
-                "visibility": n.visibility,
-                "author": n.author,
-                "at": iso(n.at),
-                "recorded_at": iso(n.recorded_at),
-                "body": n.body,
-            }
-            for n in notes
-        ],
+        "notes": _notes_to_json(notes),
     }
+
+
+def _notes_to_json(notes: list[Any]) -> list[dict[str, Any]]:
+    """The notes; a withdrawn one carries ``withdrawn`` (when, by whom, and the body of the
+    note that withdraws it, which says why), as in the export's ``tracker.json``."""
+    from mou_tracker.domain.derived import withdrawals
+
+    withdrawn = withdrawals(notes)
+    result = []
+    for n in notes:
+        item: dict[str, Any] = {
+            "visibility": n.visibility,
+            "author": n.author,
+            "at": iso(n.at),
+            "recorded_at": iso(n.recorded_at),
+            "body": n.body,
+        }
+        by = withdrawn.get(n.id)
+        if by is not None:
+            item["withdrawn"] = {"at": iso(by.at), "by": by.author, "reason": by.body}
+        result.append(item)
+    return result
