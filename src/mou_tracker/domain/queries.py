@@ -607,15 +607,19 @@ def commitment_detail(
     return details[0]
 
 
+def report_order() -> tuple[ColumnElement[Any], ...]:
+    """The order commitments are reported in (memorandum, clause position, id): the order of
+    :func:`commitment_details` and of every export."""
+    return (_C.memorandum_id, _C.position, _C.id)
+
+
 def commitment_details(
     session: Session, ids: Sequence[int] | None = None, *, include_internal: bool = True
 ) -> list[CommitmentDetail]:
     """Full details for many commitments (``None``: all) in a fixed number of queries."""
     # Rows of columns (Core), not ORM objects: several times faster for the exports, which
     # read every commitment with all its evidence and history.
-    query = select(table_of(Commitment)).order_by(
-        col(Commitment.memorandum_id), col(Commitment.position), col(Commitment.id)
-    )
+    query = select(table_of(Commitment)).order_by(*report_order())
     if ids is not None:
         query = query.where(col(Commitment.id).in_(ids))
     commitments = list(session.execute(query))

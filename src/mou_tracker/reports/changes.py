@@ -35,6 +35,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlmodel import Session, col
 
+from mou_tracker.domain import queries
 from mou_tracker.domain.models import (
     Commitment,
     CommitmentRevision,
@@ -57,9 +58,7 @@ def _raw(column: Any) -> Any:
 
 def report_order(session: Session) -> list[tuple[int, str]]:
     """(id, ref) of every commitment in the order its details are written (report order)."""
-    query = select(col(Commitment.id), col(Commitment.ref)).order_by(
-        col(Commitment.memorandum_id), col(Commitment.position), col(Commitment.id)
-    )
+    query = select(col(Commitment.id), col(Commitment.ref)).order_by(*queries.report_order())
     return [(int(cid), str(ref)) for cid, ref in session.execute(query)]
 
 

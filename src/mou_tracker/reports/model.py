@@ -40,6 +40,7 @@ from mou_tracker.domain.queries import (
     link_states,
     list_commitments,
     memoranda,
+    report_order,
 )
 
 DIGEST_DAYS = 30
@@ -251,11 +252,7 @@ def details_in_batches(
     """Every commitment's details (public notes only), a batch at a time, in report order."""
     ids = [
         cid
-        for cid in session.scalars(
-            select(col(Commitment.id)).order_by(
-                col(Commitment.memorandum_id), col(Commitment.position), col(Commitment.id)
-            )
-        )
+        for cid in session.scalars(select(col(Commitment.id)).order_by(*report_order()))
         if cid is not None  # a stored row always has its id
     ]
     for start in range(0, len(ids), batch):
