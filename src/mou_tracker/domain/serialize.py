@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from mou_tracker.domain import derived
 from mou_tracker.domain.queries import (
     CommitmentDetail,
     EvidenceView,
@@ -120,25 +121,20 @@ def detail_to_json(d: CommitmentDetail, *, include_internal: bool = True) -> dic
         "evidence": [evidence_to_json(e) for e in d.evidence],
         "history": [history_to_json(h) for h in d.history],
         "corrections": [correction_to_json(r) for r in d.corrections],
-        "notes": _notes_to_json(notes),
+        "notes": notes_to_json(notes),
     }
 
 
-def _notes_to_json(notes: list[Any]) -> list[dict[str, Any]]:
+def notes_to_json(notes: list[Any], *, visibility: bool = True) -> list[dict[str, Any]]:
     """The notes; a withdrawn one carries ``withdrawn`` (when, by whom, and the body of the
-    note that withdraws it, which says why), as in the export's ``tracker.json``."""
-    from mou_tracker.domain.derived import withdrawals
-
-    withdrawn = withdrawals(notes)
+    note that withdraws it, which says why), a field present only when it applies. The same
+    shape in ``show --format json`` and the export's ``tracker.json`` (which lists only the
+    public notes, so without ``visibility``)."""
+    withdrawn = derived.withdrawals(notes)
     result = []
     for n in notes:
-        item: dict[str, Any] = {
-            "visibility": n.visibility,
-            "author": n.author,
-            "at": iso(n.at),
-            "recorded_at": iso(n.recorded_at),
-            "body": n.body,
-        }
+        item: dict[str, Any] = {"visibility": n.visibility} if visibility else {}
+        item.update(at=iso(n.at), recorded_at=iso(n.recorded_at), author=n.author, body=n.body)
         by = withdrawn.get(n.id)
         if by is not None:
             item["withdrawn"] = {"at": iso(by.at), "by": by.author, "reason": by.body}

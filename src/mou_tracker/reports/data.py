@@ -11,7 +11,13 @@ from typing import IO, Any
 
 from mou_tracker.domain import derived
 from mou_tracker.domain.queries import CommitmentDetail, CommitmentRow, RevisionView
-from mou_tracker.domain.serialize import correction_to_json, iso, memorandum_to_json
+from mou_tracker.domain.serialize import (
+    correction_to_json,
+    evidence_to_json,
+    iso,
+    memorandum_to_json,
+    notes_to_json,
+)
 from mou_tracker.links import publishable_url
 from mou_tracker.reports.markdown import page_path
 from mou_tracker.reports.model import Snapshot
@@ -121,23 +127,8 @@ def _corrections_of(d: CommitmentDetail) -> list[tuple[int | None, RevisionView]
 
 
 def _public_notes(d: CommitmentDetail) -> list[dict[str, Any]]:
-    """The public notes; a withdrawn one carries ``withdrawn`` (when, by whom, and the body of
-    the note that withdraws it, which says why), a field present only when it applies."""
-    public = [n for n in d.notes if n.visibility == "public"]
-    withdrawn = derived.withdrawals(public)
-    result = []
-    for n in public:
-        item: dict[str, Any] = {
-            "at": iso(n.at),
-            "recorded_at": iso(n.recorded_at),
-            "author": n.author,
-            "body": n.body,
-        }
-        by = withdrawn.get(n.id)
-        if by is not None:
-            item["withdrawn"] = {"at": iso(by.at), "by": by.author, "reason": by.body}
-        result.append(item)
-    return result
+    """The public notes, a withdrawn one marked (:func:`serialize.notes_to_json`)."""
+    return notes_to_json([n for n in d.notes if n.visibility == "public"], visibility=False)
 
 
 class DataWriter:
@@ -359,29 +350,7 @@ class DataWriter:
             "page": page_path(d.ref),
             "evidence": [
                 {
-                    "id": e.id,
-                    "url": e.url,
-                    "title": e.title,
-                    "publisher": e.publisher,
-                    "published": iso(e.published),
-                    "kind": e.kind,
-                    "direction": e.direction,
-                    "confidence": e.confidence,
-                    "summary": e.summary,
-                    "archived_url": e.archived_url,
-                    "added_by": e.added_by,
-                    "added_at": iso(e.added_at),
-                    "recorded_at": iso(e.recorded_at),
-                    "corrections": [
-                        {
-                            "at": iso(r.at),
-                            "recorded_at": iso(r.recorded_at),
-                            "by": r.by,
-                            "reason": r.reason,
-                            "changes": [{"field": f, "old": o, "new": n} for f, o, n in r.changes],
-                        }
-                        for r in e.revisions
-                    ],
+                    **evidence_to_json(e),
                     "link": None
                     if e.link is None
                     else {
