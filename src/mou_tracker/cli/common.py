@@ -275,6 +275,15 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
+def print_changes(changes: list[dict[str, Any]]) -> None:
+    """A correction's changes, one line each (``  title: old -> new``), user text made safe to
+    print (a control character would otherwise reach the terminal)."""
+    for change in changes:
+        old = printable(str(change["old"] or "")) or "(empty)"
+        new = printable(str(change["new"] or "")) or "(empty)"
+        print(f"  {change['field']}: {old} -> {new}")
+
+
 def fmt_ts(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if value else "-"
 

@@ -12,7 +12,7 @@ from mou_tracker.cli.common import (
     actor_of,
     fmt_ts,
     open_engine,
-    printable,
+    print_changes,
 )
 from mou_tracker.domain.errors import InvalidInput
 
@@ -129,11 +129,7 @@ def cmd_commitment(args: argparse.Namespace) -> int:
             expected_version=args.expect_version,
         ),
     )
-    for change in revision.changes:
-        print(
-            f"  {change['field']}: {printable(change['old']) or '(empty)'} -> "
-            f"{printable(change['new']) or '(empty)'}"
-        )
+    print_changes(revision.changes)
     print(f"{args.ref}: corrected; the old values are kept in its public corrections log")
     return 0
 

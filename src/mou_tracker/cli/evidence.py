@@ -15,6 +15,7 @@ from mou_tracker.cli.common import (
     env_switch,
     fmt_ts,
     open_engine,
+    print_changes,
     printable,
     progress_bar,
 )
@@ -211,17 +212,7 @@ def cmd_evidence_edit(args: argparse.Namespace) -> int:
 
     changes = {
         key: getattr(args, key)
-        for key in (
-            "url",
-            "title",
-            "publisher",
-            "published",
-            "kind",
-            "direction",
-            "confidence",
-            "summary",
-            "archived_url",
-        )
+        for key in service.EDITABLE_EVIDENCE_FIELDS
         if getattr(args, key) is not None
     }
     if not changes:
@@ -239,8 +230,7 @@ def cmd_evidence_edit(args: argparse.Namespace) -> int:
             expected_version=args.expect_version,
         ),
     )
-    for change in revision.changes:
-        print(f"  {change['field']}: {change['old'] or '(empty)'} -> {change['new'] or '(empty)'}")
+    print_changes(revision.changes)
     print(
         f"evidence #{revision.evidence_id} corrected; the previous values are kept in its history"
     )
