@@ -7,7 +7,7 @@ so the number of queries does not grow with the number of rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
@@ -624,151 +624,16 @@ def commitment_details(
         query = query.where(col(Commitment.id).in_(ids))
     commitments = list(session.execute(query))
 
-    def id_filter(column: Mapped[int]) -> ColumnElement[bool]:
+    def of_these(column: Mapped[int]) -> ColumnElement[bool]:
         return column.in_(ids) if ids is not None else true()
 
     memos = {m.id: memorandum_view(m) for m in session.scalars(select(Memorandum))}
     owners = _owners_for(session, [c.id for c in commitments])
-
-    revisions: dict[int, list[RevisionView]] = defaultdict(list)
-    rev_query = (
-        select(table_of(EvidenceRevision))
-        .join(Evidence, col(Evidence.id) == col(EvidenceRevision.evidence_id))
-        .where(id_filter(col(Evidence.commitment_id)))
-        .order_by(col(EvidenceRevision.at), col(EvidenceRevision.id))
-    )
-    for rev in session.execute(rev_query):
-        revisions[rev.evidence_id].append(
-            RevisionView(
-                rev.at,
-                rev.by,
-                rev.reason,
-                tuple((c["field"], c["old"], c["new"]) for c in rev.changes),
-                recorded_at=rev.recorded_at,
-            )
-        )
-    evidence: dict[int, list[EvidenceView]] = defaultdict(list)
-    ev_query = (
-        select(table_of(Evidence))
-        .where(id_filter(col(Evidence.commitment_id)))
-        .order_by(col(Evidence.id))
-    )
-    urls: dict[int, str] = {}
-    ev_rows = list(session.execute(ev_query))
-    links = link_states(session, {e.url for e in ev_rows})
-    for e in ev_rows:
-        urls[e.id] = e.url
-        evidence[e.commitment_id].append(
-            EvidenceView(
-                id=e.id,
-                url=e.url,
-                title=e.title,
-                publisher=e.publisher,
-                published=e.published,
-                kind=e.kind,
-                direction=e.direction,
-                confidence=e.confidence,
-                summary=e.summary,
-                archived_url=e.archived_url,
-                added_by=e.added_by,
-                added_at=e.added_at,
-                version=e.version,
-                updated_at=e.updated_at,
-                updated_by=e.updated_by,
-                revisions=tuple(revisions.get(e.id, ())),
-                link=links.get(e.url),
-                recorded_at=e.recorded_at,
-            )
-        )
-    cited: dict[int, list[int]] = defaultdict(list)
-    cite_query = (
-        select(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id))
-        .join(HistoryEntry, col(HistoryEntry.id) == col(HistoryEvidence.history_id))
-        .where(id_filter(col(HistoryEntry.commitment_id)))
-        .order_by(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id))
-    )
-    for hid, eid in session.execute(cite_query):
-        cited[hid].append(eid)
-    history: dict[int, list[HistoryView]] = defaultdict(list)
-    hist_query = (
-        select(table_of(HistoryEntry))
-        .where(id_filter(col(HistoryEntry.commitment_id)))
-        .order_by(col(HistoryEntry.at), col(HistoryEntry.id))
-    )
-    for h in session.execute(hist_query):
-        eids = tuple(cited.get(h.id, ()))
-        history[h.commitment_id].append(
-            HistoryView(
-                id=h.id,
-                kind=h.kind,
-                from_status=h.from_status,
-                to_status=h.to_status,
-                at=h.at,
-                actor=h.actor,
-                reason=h.reason,
-                evidence_ids=eids,
-                evidence_urls=tuple(urls[i] for i in eids if i in urls),
-                recorded_at=h.recorded_at,
-            )
-        )
-    notes: dict[int, list[NoteView]] = defaultdict(list)
-    note_query = (
-        select(table_of(Note))
-        .where(id_filter(col(Note.commitment_id)))
-        .order_by(col(Note.at), col(Note.id))
-    )
-    if not include_internal:
-        note_query = note_query.where(col(Note.visibility) == "public")
-    for n in session.execute(note_query):
-        notes[n.commitment_id].append(
-            NoteView(
-                n.id,
-                n.visibility,
-                n.body,
-                n.author,
-                n.at,
-                recorded_at=n.recorded_at,
-                withdraws=n.withdraws,
-            )
-        )
-
-    corrections: dict[int, list[RevisionView]] = defaultdict(list)
-    correction_query = (
-        select(table_of(CommitmentRevision))
-        .where(id_filter(col(CommitmentRevision.commitment_id)))
-        .order_by(col(CommitmentRevision.at), col(CommitmentRevision.id))
-    )
-    for r in session.execute(correction_query):
-        corrections[r.commitment_id].append(
-            RevisionView(
-                r.at,
-                r.by,
-                r.reason,
-                tuple((c["field"], c["old"], c["new"]) for c in r.changes),
-                recorded_at=r.recorded_at,
-            )
-        )
-
-    targets: dict[int, list[TargetView]] = defaultdict(list)
-    target_query = (
-        select(table_of(TargetChange))
-        .where(id_filter(col(TargetChange.commitment_id)))
-        .order_by(col(TargetChange.at), col(TargetChange.id))
-    )
-    for t in session.execute(target_query):
-        targets[t.commitment_id].append(
-            TargetView(
-                t.at,
-                t.by,
-                t.old_target,
-                t.new_target,
-                t.reason,
-                t.evidence_id,
-                urls.get(t.evidence_id) if t.evidence_id else None,
-                recorded_at=t.recorded_at,
-            )
-        )
-
+    evidence, urls = _evidence_of(session, of_these)
+    history = _history_of(session, of_these, urls)
+    notes = _notes_of(session, of_these, include_internal)
+    corrections = _corrections_of(session, of_these)
+    targets = _targets_of(session, of_these, urls)
     result = []
     for c in commitments:
         memo = memos[c.memorandum_id]
@@ -806,6 +671,164 @@ def commitment_details(
             )
         )
     return result
+
+
+# Which commitments a detail query reads: a condition on a commitment-id column.
+_Of = Callable[[Mapped[int]], ColumnElement[bool]]
+
+
+def _revision_view(row: Any) -> RevisionView:
+    """A correction (of an evidence record or of a commitment) as the details show it."""
+    return RevisionView(
+        row.at,
+        row.by,
+        row.reason,
+        tuple((c["field"], c["old"], c["new"]) for c in row.changes),
+        recorded_at=row.recorded_at,
+    )
+
+
+def _evidence_of(session: Session, of: _Of) -> tuple[dict[int, list[EvidenceView]], dict[int, str]]:
+    """commitment id -> its evidence (with corrections and link health), and evidence id -> URL."""
+    revisions: dict[int, list[RevisionView]] = defaultdict(list)
+    rev_query = (
+        select(table_of(EvidenceRevision))
+        .join(Evidence, col(Evidence.id) == col(EvidenceRevision.evidence_id))
+        .where(of(col(Evidence.commitment_id)))
+        .order_by(col(EvidenceRevision.at), col(EvidenceRevision.id))
+    )
+    for rev in session.execute(rev_query):
+        revisions[rev.evidence_id].append(_revision_view(rev))
+    evidence: dict[int, list[EvidenceView]] = defaultdict(list)
+    ev_query = (
+        select(table_of(Evidence)).where(of(col(Evidence.commitment_id))).order_by(col(Evidence.id))
+    )
+    urls: dict[int, str] = {}
+    ev_rows = list(session.execute(ev_query))
+    links = link_states(session, {e.url for e in ev_rows})
+    for e in ev_rows:
+        urls[e.id] = e.url
+        evidence[e.commitment_id].append(
+            EvidenceView(
+                id=e.id,
+                url=e.url,
+                title=e.title,
+                publisher=e.publisher,
+                published=e.published,
+                kind=e.kind,
+                direction=e.direction,
+                confidence=e.confidence,
+                summary=e.summary,
+                archived_url=e.archived_url,
+                added_by=e.added_by,
+                added_at=e.added_at,
+                version=e.version,
+                updated_at=e.updated_at,
+                updated_by=e.updated_by,
+                revisions=tuple(revisions.get(e.id, ())),
+                link=links.get(e.url),
+                recorded_at=e.recorded_at,
+            )
+        )
+    return evidence, urls
+
+
+def _history_of(session: Session, of: _Of, urls: dict[int, str]) -> dict[int, list[HistoryView]]:
+    """commitment id -> its status history, each entry with the evidence it cites."""
+    cited: dict[int, list[int]] = defaultdict(list)
+    cite_query = (
+        select(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id))
+        .join(HistoryEntry, col(HistoryEntry.id) == col(HistoryEvidence.history_id))
+        .where(of(col(HistoryEntry.commitment_id)))
+        .order_by(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id))
+    )
+    for hid, eid in session.execute(cite_query):
+        cited[hid].append(eid)
+    history: dict[int, list[HistoryView]] = defaultdict(list)
+    hist_query = (
+        select(table_of(HistoryEntry))
+        .where(of(col(HistoryEntry.commitment_id)))
+        .order_by(col(HistoryEntry.at), col(HistoryEntry.id))
+    )
+    for h in session.execute(hist_query):
+        eids = tuple(cited.get(h.id, ()))
+        history[h.commitment_id].append(
+            HistoryView(
+                id=h.id,
+                kind=h.kind,
+                from_status=h.from_status,
+                to_status=h.to_status,
+                at=h.at,
+                actor=h.actor,
+                reason=h.reason,
+                evidence_ids=eids,
+                evidence_urls=tuple(urls[i] for i in eids if i in urls),
+                recorded_at=h.recorded_at,
+            )
+        )
+    return history
+
+
+def _notes_of(session: Session, of: _Of, include_internal: bool) -> dict[int, list[NoteView]]:
+    """commitment id -> its notes (the public ones only, unless ``include_internal``)."""
+    notes: dict[int, list[NoteView]] = defaultdict(list)
+    note_query = (
+        select(table_of(Note))
+        .where(of(col(Note.commitment_id)))
+        .order_by(col(Note.at), col(Note.id))
+    )
+    if not include_internal:
+        note_query = note_query.where(col(Note.visibility) == "public")
+    for n in session.execute(note_query):
+        notes[n.commitment_id].append(
+            NoteView(
+                n.id,
+                n.visibility,
+                n.body,
+                n.author,
+                n.at,
+                recorded_at=n.recorded_at,
+                withdraws=n.withdraws,
+            )
+        )
+    return notes
+
+
+def _corrections_of(session: Session, of: _Of) -> dict[int, list[RevisionView]]:
+    """commitment id -> the corrections of its wording (its public corrections log)."""
+    corrections: dict[int, list[RevisionView]] = defaultdict(list)
+    correction_query = (
+        select(table_of(CommitmentRevision))
+        .where(of(col(CommitmentRevision.commitment_id)))
+        .order_by(col(CommitmentRevision.at), col(CommitmentRevision.id))
+    )
+    for r in session.execute(correction_query):
+        corrections[r.commitment_id].append(_revision_view(r))
+    return corrections
+
+
+def _targets_of(session: Session, of: _Of, urls: dict[int, str]) -> dict[int, list[TargetView]]:
+    """commitment id -> its target changes, each with the URL of the evidence it cites."""
+    targets: dict[int, list[TargetView]] = defaultdict(list)
+    target_query = (
+        select(table_of(TargetChange))
+        .where(of(col(TargetChange.commitment_id)))
+        .order_by(col(TargetChange.at), col(TargetChange.id))
+    )
+    for t in session.execute(target_query):
+        targets[t.commitment_id].append(
+            TargetView(
+                t.at,
+                t.by,
+                t.old_target,
+                t.new_target,
+                t.reason,
+                t.evidence_id,
+                urls.get(t.evidence_id) if t.evidence_id else None,
+                recorded_at=t.recorded_at,
+            )
+        )
+    return targets
 
 
 def link_states(session: Session, urls: set[str] | None = None) -> dict[str, LinkState]:
