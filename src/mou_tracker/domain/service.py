@@ -629,20 +629,7 @@ def correct_commitment(
     changes nothing, is refused. ``owners`` is the whole new list (``"DSIT:lead,MOJ:support"``)."""
     actor = actor_name(actor)
     clean_reason = v.required_text(reason, "reason", limit="reason", multiline=True)
-    unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
-    if unknown:
-        raise InvalidInput(
-            unknown[0],
-            f"is not a field a correction changes ({', '.join(CORRECTABLE_FIELDS)})",
-        )
-    wanted: dict[str, str] = {}  # field -> new value as text (owners: owners_text)
-    new_owners: list[tuple[str, str]] = []
-    for name, value in changes.items():
-        if name == "owners":
-            new_owners = parse_owners(value)
-            wanted[name] = owners_text(new_owners)
-        else:
-            wanted[name] = _commitment_field(name, value)
+    wanted, new_owners = _corrected_values(changes)
     commitment = get_commitment(session, ref, lock=True)
     assert commitment.id is not None  # read from the database
     seen = _check_version(f"commitment {commitment.ref}", commitment, expected_version)
@@ -661,34 +648,8 @@ def correct_commitment(
         raise RuleViolation("changes", f"{commitment.ref} already has these values")
     changed = {c["field"] for c in diff}
     if "strength" in changed and wanted["strength"] == "vision":
-        scored = session.scalar(
-            select(func.count())
-            .select_from(HistoryEntry)
-            .where(col(HistoryEntry.commitment_id) == commitment.id)
-        ) or session.scalar(
-            select(func.count())
-            .select_from(TargetChange)
-            .where(col(TargetChange.commitment_id) == commitment.id)
-        )
-        if scored:
-            raise RuleViolation(
-                "strength",
-                f"{commitment.ref} has a status or target history; a vision clause is not "
-                "scored, so it cannot become one",
-            )
-    party_ids: dict[str, int] = {}
-    if "owners" in changed:
-        codes = [code for code, _ in new_owners]
-        party_ids = {
-            code: party_id
-            for code, party_id in session.execute(
-                select(col(Party.code), col(Party.id)).where(col(Party.code).in_(codes))
-            )
-            if party_id is not None
-        }
-        missing = [code for code in codes if code not in party_ids]
-        if missing:
-            raise NotFound("owners", missing[0], "party with code")
+        _refuse_vision_with_history(session, commitment)
+    party_ids = _party_ids(session, new_owners) if "owners" in changed else {}
     now = utcnow()
     when = v.effective_time(at, "at", now=now)
     revision = CommitmentRevision(
@@ -715,6 +676,63 @@ def correct_commitment(
         )
     session.flush()
     return revision
+
+
+def _corrected_values(
+    changes: dict[str, object],
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Each field a correction names, checked, as text (owners as :func:`owners_text`), and the
+    new owners as (party code, role) when it names them."""
+    unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            unknown[0],
+            f"is not a field a correction changes ({', '.join(CORRECTABLE_FIELDS)})",
+        )
+    wanted: dict[str, str] = {}
+    new_owners: list[tuple[str, str]] = []
+    for name, value in changes.items():
+        if name == "owners":
+            new_owners = parse_owners(value)
+            wanted[name] = owners_text(new_owners)
+        else:
+            wanted[name] = _commitment_field(name, value)
+    return wanted, new_owners
+
+
+def _refuse_vision_with_history(session: Session, commitment: Commitment) -> None:
+    """A vision clause is not scored: one with a status or target history cannot become one."""
+    scored = session.scalar(
+        select(func.count())
+        .select_from(HistoryEntry)
+        .where(col(HistoryEntry.commitment_id) == commitment.id)
+    ) or session.scalar(
+        select(func.count())
+        .select_from(TargetChange)
+        .where(col(TargetChange.commitment_id) == commitment.id)
+    )
+    if scored:
+        raise RuleViolation(
+            "strength",
+            f"{commitment.ref} has a status or target history; a vision clause is not "
+            "scored, so it cannot become one",
+        )
+
+
+def _party_ids(session: Session, owners: list[tuple[str, str]]) -> dict[str, int]:
+    """party code -> id for each of ``owners``; a code no party has is refused."""
+    codes = [code for code, _ in owners]
+    party_ids = {
+        code: party_id
+        for code, party_id in session.execute(
+            select(col(Party.code), col(Party.id)).where(col(Party.code).in_(codes))
+        )
+        if party_id is not None
+    }
+    missing = [code for code in codes if code not in party_ids]
+    if missing:
+        raise NotFound("owners", missing[0], "party with code")
+    return party_ids
 
 
 def add_note(
