@@ -4,17 +4,20 @@ and with hostile text in every field a page shows."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import strategies as st
+from sqlmodel import select
 from tests.conftest import MINI, SHIPPED, frozen_clock, sync_file
 from tests.tui.bulk import bulk_sqlite
 
+from mou_tracker import links
 from mou_tracker.domain import service
 from mou_tracker.domain.errors import InvalidInput
+from mou_tracker.domain.models import Memorandum
 from mou_tracker.reports import model, pages
 from mou_tracker.reports.export import export
 from mou_tracker.reports.html import render_page
@@ -25,10 +28,12 @@ REPORT_DATE = datetime(2026, 11, 27, tzinfo=UTC).date()
 
 
 def _compare_every_page(engine) -> int:  # type: ignore[no-untyped-def]
-    """Build every commitment page both ways; return how many pages were compared."""
+    """Build every commitment page and the index both ways; return how many commitment pages
+    were compared."""
     compared = 0
     with read(engine) as s:
         snap = model.snapshot(s, REPORT_DATE)
+        _compare_index(s, snap)
         for batch in model.details_in_batches(s):
             for d in batch:
                 page = pages.commitment_doc(d, snap)
@@ -38,6 +43,25 @@ def _compare_every_page(engine) -> int:  # type: ignore[no-untyped-def]
                 assert page.html("../../") == render_page(text), d.ref
                 compared += 1
     return compared
+
+
+# With the csv format the index links the figures; without it, it names them in code spans.
+FORMATS = (("md", "html", "json", "csv"), ("md", "html"))
+DIGESTS = [("changes.md", "Changes in the last 30 days"), ("changes-since-2026-01-01.md", "x")]
+
+
+def _compare_index(s, snap) -> None:  # type: ignore[no-untyped-def]
+    """The index's HTML from its page model is what markdown-it renders from its Markdown."""
+    recent = model.events(
+        s, None, snap.as_of, limit=model.RECENT_CHANGES, kinds=("history", "target")
+    )
+    latest = model.latest_evidence(s, model.LATEST_EVIDENCE)
+    for formats in FORMATS:
+        page = pages.index_doc(snap, recent, latest, digest_files=DIGESTS, formats=formats)
+        text = page.markdown()
+        assert text == pages.index_page(snap, recent, latest, digest_files=DIGESTS, formats=formats)
+        assert page.exact
+        assert page.html("../") == render_page(text)
 
 
 def test_every_page_of_a_generated_tracker(tmp_path):
@@ -57,6 +81,8 @@ def test_an_export_writes_markdown_its_html_renders(busy_export):  # type: ignor
     out = busy_export
     md_pages = sorted((out / "commitments").glob("*.md"))
     assert md_pages
+    index = (out / "html/index.html").read_text("utf-8")
+    assert index == render_page((out / "README.md").read_text("utf-8"))
     for md_page in md_pages:
         html_page = out / "html/commitments" / (md_page.stem + ".html")
         assert html_page.read_text("utf-8") == render_page(md_page.read_text("utf-8"))
@@ -173,6 +199,86 @@ def _write_hostile(engine, title, publisher, summary, reason, body, actor, url):
             )
             if body.strip():
                 run_write(engine, lambda s: service.add_note(s, "T-2", body, actor="pm", at=T0))
+            _check_links(engine, [links.Fetch(url, "broken", 404, url, error="HTTP 404")])
+
+
+def _check_links(engine, results) -> None:  # type: ignore[no-untyped-def]
+    """Record a round of link checks (the index lists the links needing attention)."""
+    with read(engine) as s:
+        memo_urls = {m.slug: m.source_url for m in s.scalars(select(Memorandum))}
+    run_write(engine, lambda s: links.record(s, results, memo_urls=memo_urls, at=T0))
+
+
+OTHER_MEMO = """
+[[memorandum]]
+slug = "other"
+title = "Another *memorandum* | of [understanding]"
+parties = ["GOV"]
+signed = 2025-02-01
+source_url = "https://example.org/other"
+landing_url = "https://www.example.org/other-page"
+legal_status = "Not binding (#1); see evidence #1."
+review_cadence = "6 months"
+summary = '''A second memorandum.\nOn two lines, with 2026-01-01 and ● met.'''
+
+[[commitment]]
+ref = "X-1"
+memorandum = "other"
+section = "1"
+origin = "clause"
+title = "Other ● met (#1)"
+summary = "Other."
+source_url = "https://example.org/other#1"
+text_basis = "verified"
+theme = "Other"
+strength = "will"
+owners = [{ party = "GOV", role = "lead" }, { party = "ACME", role = "support" }]
+
+[[commitment]]
+ref = "X-2"
+memorandum = "other"
+section = "2"
+origin = "clause"
+title = "Other again"
+summary = "Again."
+source_url = "https://example.org/other#2"
+text_basis = "reconstructed"
+theme = "Other"
+strength = "intend"
+owners = [{ party = "ACME", role = "lead" }]
+restates = ["X-1"]
+"""
+
+
+def test_the_index_of_a_tracker_of_two_memoranda(engine, tmp_path):  # type: ignore[no-untyped-def]
+    """Two memoranda (a heading and a legal caveat each), a restatement, owners in both
+    roles, and links broken, moved and changed, the official text among them."""
+    path = tmp_path / "two.toml"
+    path.write_text(MINI.read_text("utf-8") + OTHER_MEMO, "utf-8")
+    sync_file(engine, path)
+    memo = "https://example.org/other"
+    _check_links(
+        engine,
+        [
+            links.Fetch(memo, "ok", 200, memo, "The text", "Other"),
+            links.Fetch("https://news.example.org/pilot", "unreachable", error="DNS"),
+        ],
+    )
+    later = [
+        links.Fetch(memo, "ok", 200, memo, "The text, edited", "Other"),
+        links.Fetch("https://example.org/mou", "broken", 500, "https://example.org/mou"),
+    ]
+    with read(engine) as s:
+        memo_urls = {m.slug: m.source_url for m in s.scalars(select(Memorandum))}
+    run_write(
+        engine,
+        lambda s: links.record(s, later, memo_urls=memo_urls, at=T0 + timedelta(hours=1)),
+    )
+    with read(engine) as s:
+        snap = model.snapshot(s, REPORT_DATE)
+        assert len(snap.memoranda) == 2 and snap.official_text_changed
+        assert any(r.restates for r in snap.rows)
+    assert _compare_every_page(engine) == 5
 
 
 def test_a_status_outside_the_vocabulary_falls_back_to_markdown_it(mini):  # type: ignore[no-untyped-def]
@@ -209,8 +315,10 @@ def test_the_page_model_is_used_by_the_export(tmp_path, monkeypatch):  # type: i
         page.read_text("utf-8").split("\n", 1)[0]
         for page in (tmp_path / "out/commitments").glob("*.md")
     }
-    assert len(titles) == 20 and rendered  # the index, the digest and the key only
+    assert len(titles) == 20 and rendered  # the digest and the key only
     assert not titles & set(rendered)
+    index_title = (tmp_path / "out/README.md").read_text("utf-8").split("\n", 1)[0]
+    assert index_title not in rendered
     assert Path(tmp_path / "out/html/commitments").is_dir()
 
 

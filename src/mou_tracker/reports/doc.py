@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from markdown_it.common.utils import escapeHtml, unescapeAll
+from markdown_it.token import Token
 
 from mou_tracker.reports import html as html_report
 from mou_tracker.reports import markdown as md
@@ -110,13 +111,12 @@ def link(text: str | None, url: str | None) -> Pieces:
 
 def page_link(text: str, path: str) -> Pieces:
     """:func:`markdown.page_link` as pieces; the HTML points at the page's ``.html`` twin."""
-    mark = md.page_link(text, path)  # checks the path
-    label = t(text)
+    tail = md.page_link("", path)[1:]  # checks the path; "](path)"
     try:
         href = escapeHtml(html_report.html_path(path))
     except ValueError:  # not a page markdown-it's pass would rewrite
         href = _href(path)
-    return [(TAG, "[", f'<a href="{href}">'), label, (TAG, mark[len(label[1]) + 1 :], "</a>")]
+    return [(TAG, "[", f'<a href="{href}">'), t(text), (TAG, tail, "</a>")]
 
 
 def markdown_of(pieces: Iterable[Piece]) -> str:
@@ -179,9 +179,23 @@ class Doc:
         if self.blocks and self.blocks[-1][0] == "ul" and self.blocks[-1][2] == "open":
             self.blocks[-1] = (*self.blocks[-1][:2], "closed")
 
-    def table(self, headers: Sequence[str], rows: Sequence[Sequence[Pieces]]) -> None:
-        self.out.append(md.table(headers, [[markdown_of(c) for c in row] for row in rows]))
-        self.blocks.append(("table", headers, rows))
+    def table(
+        self, headers: Sequence[str], rows: Sequence[Sequence[Pieces]], align: str = ""
+    ) -> None:
+        """A table; ``align`` as for :func:`markdown.table` (one letter per column)."""
+        if len(align) > len(headers):
+            raise ValueError(f"{len(align)} alignments for {len(headers)} columns")
+        self.out.append(md.table(headers, [[markdown_of(c) for c in row] for row in rows], align))
+        self.blocks.append(("table", headers, rows, align))
+
+    def markdown_lines(self, lines: Sequence[str]) -> None:
+        """Lines of generated Markdown that markdown-it renders, decorated as part of this page
+        (its ids, evidence numbers and sections). They must end, as they start, where no block
+        of the page continues (at a blank line or the page's end), so parsing them apart gives
+        what parsing the whole page would."""
+        if lines:
+            self.out.extend(lines)
+            self.blocks.append(("lines", "\n".join(lines)))
 
     def quoted_markdown(self, text: str) -> None:
         """A block quote of Markdown (a note body, already made safe): markdown-it renders it."""
@@ -200,11 +214,17 @@ class Doc:
         """The complete HTML document, as :func:`html.render_page` writes it for
         :meth:`markdown`."""
         ids = html_report._Ids()
-        evidence_ids = self._evidence_ids()
+        renderer = html_report._renderer()
+        parsed = {
+            k: renderer.parse(block[1])
+            for k, block in enumerate(self.blocks)
+            if block[0] == "lines"
+        }
+        evidence_ids = self._evidence_ids(parsed)
         body: list[str] = []
         section = ""
         description: list[str] | None = None
-        for block in self.blocks:
+        for k, block in enumerate(self.blocks):
             kind = block[0]
             if kind == "h":
                 _, level, pieces = block
@@ -262,32 +282,21 @@ class Doc:
                         body.append("</li>\n")
                 body.append("</ul>\n")
             elif kind == "table":
-                _, headers, rows = block
-                body.append("<table>\n<thead>\n<tr>\n")
-                for h in headers:
-                    body.append(f"<th>{_inline([lit(h)], evidence_ids, root, False)}</th>\n")
-                body.append("</tr>\n</thead>\n<tbody>\n")
-                timeline = section == "Status timeline"
-                for row in rows:
-                    cells = [_trim(c) for c in row]
-                    if timeline:
-                        tid = ids.unique(html_report.timeline_id(_raw_text(cells[0])))
-                        body.append(f'<tr id="{escapeHtml(tid)}">\n')
-                    else:
-                        body.append("<tr>\n")
-                    for h, cell in zip(headers, cells, strict=True):
-                        body.append(f'<td data-label="{escapeHtml(h)}">')
-                        body.append(_inline(cell, evidence_ids, root, True))
-                        body.append("</td>\n")
-                    body.append("</tr>\n")
-                body.append("</tbody>\n</table>\n")
+                _table_html(block, body, ids, evidence_ids, root, section == "Status timeline")
             elif kind == "md":
                 tokens = html_report._decorate(
                     block[1], root, evidence_ids=evidence_ids, ids=ids, section=section
                 )
-                renderer = html_report._renderer()
                 body.append(renderer.renderer.render(tokens, renderer.options, {}))
                 if description is None:
+                    description = html_report._quote_texts(tokens)
+            elif kind == "lines":
+                tokens = html_report._decorate(
+                    parsed[k], root, evidence_ids=evidence_ids, ids=ids, section=section
+                )
+                body.append(renderer.renderer.render(tokens, renderer.options, {}))
+                section = _last_section(tokens, section)
+                if description is None and any(t.type == "blockquote_open" for t in tokens):
                     description = html_report._quote_texts(tokens)
             elif kind == "hr":
                 body.append("<hr />\n")
@@ -296,11 +305,14 @@ class Doc:
             text = text[:299].rsplit(" ", 1)[0] + "…"
         return html_report.document(self.title, text, root, "".join(body))
 
-    def _evidence_ids(self) -> set[str]:
+    def _evidence_ids(self, parsed: dict[int, list[Token]]) -> set[str]:
         """The numbers the page names as "evidence #N", searched run by run as markdown-it's
-        text tokens are (a NUL, which no page text holds, stands between two runs)."""
+        text tokens are (a NUL, which no page text holds, stands between two runs); in
+        ``parsed``, the tokens of the blocks of Markdown lines, by block number."""
         texts: list[str] = []
         found: set[str] = set()
+        for tokens in parsed.values():
+            found |= html_report._evidence_labels(tokens)
         for block in self.blocks:
             kind = block[0]
             if kind in ("h", "p", "q"):
@@ -319,6 +331,55 @@ class Doc:
         if "evidence #" in joined:
             found.update(m.group(1) for m in html_report._EVIDENCE_LABEL.finditer(joined))
         return found
+
+
+def _table_html(
+    block: tuple[Any, ...],
+    body: list[str],
+    ids: html_report._Ids,
+    evidence_ids: set[str],
+    root: str,
+    timeline: bool,
+) -> None:
+    """A table block's HTML, as markdown-it writes a GFM table and ``_decorate`` labels its
+    cells (and, in the status timeline, gives each row an id)."""
+    _, headers, rows, align = block
+    styles = [
+        f' style="text-align:{_ALIGN[a]}"' if a in _ALIGN else ""
+        for a in align.ljust(len(headers), "l")
+    ]
+    body.append("<table>\n<thead>\n<tr>\n")
+    for h, style in zip(headers, styles, strict=True):
+        body.append(f"<th{style}>{_inline([lit(h)], evidence_ids, root, False)}</th>\n")
+    body.append("</tr>\n</thead>\n<tbody>\n")
+    labels = [
+        f'{style} data-label="{escapeHtml(h)}"' for h, style in zip(headers, styles, strict=True)
+    ]
+    meters = [h == "Meter" for h in headers]
+    for row in rows:
+        cells = [_trim(c) for c in row]
+        if timeline:
+            tid = ids.unique(html_report.timeline_id(_raw_text(cells[0])))
+            body.append(f'<tr id="{escapeHtml(tid)}">\n')
+        else:
+            body.append("<tr>\n")
+        for label, meter, cell in zip(labels, meters, cells, strict=True):
+            body.append(f"<td{label}>")
+            body.append(_inline(cell, evidence_ids, root, True, meter))
+            body.append("</td>\n")
+        body.append("</tr>\n")
+    body.append("</tbody>\n</table>\n")
+
+
+_ALIGN = {"r": "right", "c": "center"}
+
+
+def _last_section(tokens: list[Token], section: str) -> str:
+    """The section (the last level-2 heading's text) at the end of these tokens."""
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.tag == "h2":
+            section = html_report._text_of(tokens[i + 1])
+    return section
 
 
 def _join_runs(pieces: Pieces, texts: list[str]) -> None:
@@ -362,7 +423,11 @@ def _trim(pieces: Pieces) -> Pieces:
     return pieces
 
 
-def _inline(pieces: Pieces, evidence_ids: set[str], root: str, cell: bool) -> str:
+def _inline(
+    pieces: Pieces, evidence_ids: set[str], root: str, cell: bool, meter: bool = False
+) -> str:
+    """Inline pieces as HTML; ``meter``: in a Meter column, where a run that is only a bar
+    is drawn as :func:`html._decorate_inline` draws it."""
     out: list[str] = []
     buf: list[str] = []
     for kind, _mark, value in pieces:
@@ -370,9 +435,19 @@ def _inline(pieces: Pieces, evidence_ids: set[str], root: str, cell: bool) -> st
             buf.append(value)
             continue
         if buf:
-            out.append(html_report.decorate_text("".join(buf), evidence_ids, cell))
+            out.append(_run("".join(buf), evidence_ids, cell, meter))
             buf = []
         out.append(value)
     if buf:
-        out.append(html_report.decorate_text("".join(buf), evidence_ids, cell))
+        out.append(_run("".join(buf), evidence_ids, cell, meter))
     return "".join(out)
+
+
+def _run(text: str, evidence_ids: set[str], cell: bool, meter: bool) -> str:
+    if meter and html_report._BAR.match(text):
+        share = round(100 * text.count("█") / len(text))
+        return (
+            f'<span class="bar" aria-hidden="true">{text}</span>'
+            f'<span class="sr">about {share}%</span>'
+        )
+    return html_report.decorate_text(text, evidence_ids, cell)

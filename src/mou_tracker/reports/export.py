@@ -60,6 +60,7 @@ from mou_tracker.domain.serialize import iso
 from mou_tracker.reports import changes, chart, feed, model, pages, reuse
 from mou_tracker.reports import html as html_report
 from mou_tracker.reports.data import DataWriter
+from mou_tracker.reports.doc import Doc
 from mou_tracker.reports.markdown import page_name, page_path
 
 FORMATS = ("md", "html", "json", "csv")
@@ -353,9 +354,8 @@ class _Renderer:
     reads the database and writes the data files meanwhile), in this process otherwise.
 
     Commitment pages go to the workers a batch at a time, as page models; the few other pages
-    (index, digests, key) as Markdown for markdown-it. When few commitment pages are to be
-    built (a re-export) but the tracker is large, one worker renders the index's HTML (seconds
-    of markdown-it at 10,000 commitments) while this process does everything else."""
+    (digests, key) as Markdown for markdown-it. The index is built here from its page model
+    (see ``_write_index``), so a re-export that builds few commitment pages starts no worker."""
 
     POOL_FROM = 200
     WORKERS = 2
@@ -378,20 +378,19 @@ class _Renderer:
         if (os.cpu_count() or 1) < 2:
             return
         self.full = pages_expected >= self.POOL_FROM
-        if not self.full and not ("html" in formats and len(snap.rows) >= self.POOL_FROM):
+        if not self.full:
             return
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn, not fork: a forked worker would share the export lock's open file and the
-        # parent's state; and each worker dies with its parent (see _die_with_parent). A
-        # worker only for the index needs no snapshot (the costliest part of starting one).
+        # parent's state; and each worker dies with its parent (see _die_with_parent).
         previous = str(files.previous) if files.previous is not None else None
         self.pool = ProcessPoolExecutor(
-            max_workers=min(self.WORKERS, os.cpu_count() or 1) if self.full else 1,
+            max_workers=min(self.WORKERS, os.cpu_count() or 1),
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(os.getpid(), snap if self.full else None, str(files.root), previous, formats),
+            initargs=(os.getpid(), snap, str(files.root), previous, formats),
         )
 
     def add(self, rel: str, markdown_text: str, source_digest: str) -> None:
@@ -584,10 +583,8 @@ def _write_pages(
         session, None, snap.as_of, limit=model.RECENT_CHANGES, kinds=("history", "target")
     )
     latest = model.latest_evidence(session, model.LATEST_EVIDENCE)
-    page(
-        "README.md",
-        pages.index_page(snap, recent, latest, digest_files=digest_files, formats=formats),
-    )
+    index = pages.index_doc(snap, recent, latest, digest_files=digest_files, formats=formats)
+    _write_index(files, renderer, formats, index)
     # The readers' files beside the pages: the key, the feed, and status over time (the
     # chart goes with the pages, its figures with the CSV files).
     readable = "md" in formats or "html" in formats
@@ -620,6 +617,22 @@ def _write_pages(
                 )
             if "csv" in formats:
                 files.write(csv_file, chart.status_csv(series))
+
+
+def _write_index(files: _Files, renderer: _Renderer, formats: tuple[str, ...], index: Doc) -> None:
+    """The index (``README.md``): its Markdown and its HTML from one page model, as a
+    commitment page's; markdown-it renders the HTML only if the model cannot vouch for it."""
+    text = index.markdown()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if "md" in formats:
+        files.write("README.md", text)
+    if "html" not in formats:
+        return
+    html_rel = "html/" + html_report.html_path("README.md")
+    if not index.exact:
+        renderer.add(html_rel, text, digest)
+    elif not files.reusable_html(html_rel, digest):
+        files.rendered(html_rel, index.html("../"), digest)
 
 
 def _write_commitments(

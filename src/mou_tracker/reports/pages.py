@@ -135,28 +135,6 @@ def _share(n: int, total: int) -> str:
     return f"{round(100 * n / total)}%" if total else "—"
 
 
-def _owners(owners: Sequence[OwnerView], full: bool = False) -> str:
-    parts = []
-    for o in owners:
-        code, name, role = o.code, o.name, o.role
-        label = f"{name} ({code})" if full else code
-        parts.append(
-            f"{inline(label)} ({role})"
-            if full
-            else inline(code) + ("" if role == "lead" else " (support)")
-        )
-    return ", ".join(parts) if parts else "—"
-
-
-def _link_health(state: LinkState | None) -> str:
-    if state is None:
-        return "not checked yet"
-    return f"{inline(state.label)} (checked {day(state.checked_at)})"
-
-
-# --- the index --------------------------------------------------------------------------------
-
-
 def _freshness(snap: Snapshot) -> str:
     """The latest recorded change and how long before the report date it was."""
     if snap.as_of is None or snap.quiet_days is None:
@@ -182,13 +160,41 @@ def index_page(
     digest_files: Sequence[tuple[str, str]],
     formats: Sequence[str],
 ) -> str:
-    out: list[str] = []
-    today = snap.today
+    """The index (``README.md``) in Markdown."""
+    return index_doc(snap, recent, latest, digest_files=digest_files, formats=formats).markdown()
+
+
+def index_doc(
+    snap: Snapshot,
+    recent: Sequence[Event],
+    latest: Sequence[LatestEvidence],
+    *,
+    digest_files: Sequence[tuple[str, str]],
+    formats: Sequence[str],
+) -> doc.Doc:
+    """The index as a page model. Its long tables (owners, every commitment, overdue reviews,
+    links needing attention) are modelled; the rest, a few short blocks, is Markdown that
+    markdown-it renders as part of the page (:meth:`doc.Doc.markdown_lines`)."""
+    page = doc.Doc()
     if len(snap.memoranda) == 1:
-        out.append(f"# {inline(snap.memoranda[0].title)}: what has happened since")
+        page.heading(1, [doc.t(snap.memoranda[0].title), doc.lit(": what has happened since")])
     else:
-        out.append("# Tracked memoranda: what has happened since")
-    out.append("")
+        page.heading(1, [doc.lit("Tracked memoranda: what has happened since")])
+    page.markdown_lines(_index_opening(snap))
+    page.markdown_lines(_summary(snap) + _status_over_time(formats) + _group_tables(snap))
+    _by_owner(page, snap)
+    statuses: dict[tuple[str, str, bool], Pieces] = {}
+    overdue = _all_commitments(page, snap, statuses)
+    _overdue(page, snap, overdue, statuses)
+    _attention(page, snap)
+    page.markdown_lines(_what_changed(recent, latest, digest_files))
+    page.markdown_lines([*legend_sections(from_index=True), *_about_files(formats)])
+    return page
+
+
+def _index_opening(snap: Snapshot) -> list[str]:
+    """What follows the title: the report date, how the report is made, each memorandum."""
+    out = [""]
     out.append(f"**Report date: {long_day(snap.report_date)}.** {_freshness(snap)}")
     out.append("")
     out.append(
@@ -219,11 +225,14 @@ def index_page(
             "current text with the stored copy before relying on this report."
         )
         out.append("")
+    return out
 
+
+def _summary(snap: Snapshot) -> list[str]:
+    """How many commitments are tracked and scored, and the counts by status."""
     rows = snap.rows
     scored = [r for r in rows if r.strength != "vision"]
-    out.append("## Summary")
-    out.append("")
+    out = ["## Summary", ""]
     out.append(
         f"{len(rows)} commitments are tracked; {len(scored)} are scored. "
         f"{len(rows) - len(scored)} are statements of vision or legal boilerplate: shown, "
@@ -255,8 +264,11 @@ def index_page(
         )
     )
     out.append("")
-    out.append("### Status over time")
-    out.append("")
+    return out
+
+
+def _status_over_time(formats: Sequence[str]) -> list[str]:
+    """The two charts of status over time, each with what it counts and where its figures are."""
 
     def figures(name: str, path: str) -> str:
         return (
@@ -265,6 +277,7 @@ def index_page(
             else f"`{path}` (exported with the csv format)"
         )
 
+    out = ["### Status over time", ""]
     # First how the commitments moved (by the day each change took effect), then what the
     # tracker said at the time (by the day each was recorded). The effective chart's path is
     # a constant of this package, linked directly as file_link knows only the first chart.
@@ -296,6 +309,12 @@ def index_page(
         + ": one row per status on each day a count changed."
     )
     out.append("")
+    return out
+
+
+def _group_tables(snap: Snapshot) -> list[str]:
+    """The scored commitments by strength of wording and by theme (a few rows each)."""
+    out: list[str] = []
     for key, heading, label in (
         ("strength", "By strength of wording", "Strength"),
         ("theme", "By theme", "Theme"),
@@ -308,7 +327,7 @@ def index_page(
                 "Met or partly met counts `met` and `partially_met`."
             )
             out.append("")
-        groups = group_counts(rows, key)
+        groups = group_counts(snap.rows, key)
         if key == "strength":
             order = {s: i for i, s in enumerate(STRENGTHS)}
             groups.sort(key=lambda g: order.get(g[0], 99))
@@ -316,13 +335,10 @@ def index_page(
         for name, group in groups:
             total = sum(group.values())
             done = group.get("met", 0) + group.get("partially_met", 0)
-            shown = name
-            if key == "owner" and name in snap.parties:
-                shown = f"{snap.parties[name].name} ({name})"
             breakdown = ", ".join(f"{group[s]} {badge(s)}" for s in SHOWN_STATUSES if group.get(s))
             table_rows.append(
                 [
-                    inline(shown),
+                    inline(name),
                     str(total),
                     str(done),
                     _share(done, total),
@@ -340,109 +356,229 @@ def index_page(
             else "Nothing scored yet."
         )
         out.append("")
-    out.extend(_by_owner(snap))
+    return out
 
-    out.append("## All commitments")
-    out.append("")
-    out.append(
-        "Origin: a clause of the memorandum (MoU clause) or an undertaking from the press "
-        "release that announced it, and whether its wording is verified, known from excerpts "
-        "or reconstructed. Owners: lead owners, then supporting owners marked (support). "
-        "Review: the date the "
-        f"next review is due; **overdue** if before {long_day(today)}. Stale: the newest "
-        f"evidence is more than {derived.STALE_AFTER_DAYS} days old, so "
-        '"no change" may only mean nobody looked.'
+
+def _by_owner(page: doc.Doc, snap: Snapshot) -> None:
+    """Status counts per owner, lead apart from support: a body that only supports a
+    commitment is not the one answerable for it."""
+    lines = [
+        "### By owner",
+        "",
+        "Lead and supporting roles are counted apart: a commitment counts under its lead "
+        "owners as lead and under its other owners as support, so a body is not charged with "
+        "what it only supports.",
+        "",
+    ]
+    rows: list[list[Pieces]] = []
+    for code, role, group in owner_counts(snap.rows):
+        total = sum(group.values())
+        done = group.get("met", 0) + group.get("partially_met", 0)
+        shown = f"{snap.parties[code].name} ({code})" if code in snap.parties else code
+        breakdown = ", ".join(f"{group[s]} {badge(s)}" for s in SHOWN_STATUSES if group.get(s))
+        rows.append(
+            [
+                [doc.t(shown)],
+                [doc.t(role)],
+                [doc.lit(str(total))],
+                [doc.lit(str(done))],
+                [doc.lit(_share(done, total))],
+                [doc.lit(bar(done / total if total else 0))],
+                [doc.t(breakdown)],
+            ]
+        )
+    if not rows:
+        page.markdown_lines([*lines, "Nothing scored yet.", ""])
+        return
+    page.markdown_lines(lines)
+    headers = ["Owner", "Role", "Scored", "Met or partly met", "Share", "Meter", "Statuses"]
+    page.table(headers, rows, "llrrrll")
+    page.blank()
+
+
+def _all_commitments(
+    page: doc.Doc, snap: Snapshot, statuses: dict[tuple[str, str, bool], Pieces]
+) -> list[tuple[CommitmentRow, Pieces, Piece]]:
+    """The table of every commitment, in report order; return the rows whose review is
+    overdue, each with its link and its title as pieces (for the table of overdue reviews)."""
+    today = snap.today
+    page.markdown_lines(
+        [
+            "## All commitments",
+            "",
+            "Origin: a clause of the memorandum (MoU clause) or an undertaking from the press "
+            "release that announced it, and whether its wording is verified, known from excerpts "
+            "or reconstructed. Owners: lead owners, then supporting owners marked (support). "
+            "Review: the date the "
+            f"next review is due; **overdue** if before {long_day(today)}. Stale: the newest "
+            f"evidence is more than {derived.STALE_AFTER_DAYS} days old, so "
+            '"no change" may only mean nobody looked.',
+            "",
+        ]
     )
-    out.append("")
-    table_rows = []
-    for r in rows:
+    lit, t = doc.lit, doc.t
+    rows: list[list[Pieces]] = []
+    overdue: list[tuple[CommitmentRow, Pieces, Piece]] = []
+    # Few distinct origins and sets of owners: each one's pieces are made once.
+    origins: dict[tuple[str, str], Pieces] = {}
+    owners: dict[tuple[tuple[str, str], ...], Pieces] = {}
+    for r in snap.rows:
         next_review = "—" if r.strength == "vision" or r.next_review is None else day(r.next_review)
-        if r.overdue(today):
-            next_review = f"**{next_review} overdue**"
         newest = day(r.latest_evidence)
         if r.stale(today):
             newest = f"{newest} (stale)"
-        origin, basis = snap.origins.get(r.ref, ("", ""))
-        table_rows.append(
+        origin = snap.origins.get(r.ref, ("", ""))
+        if origin not in origins:
+            origins[origin] = _origin_pieces(*origin)
+        who = tuple((o.code, o.role) for o in r.owners)
+        if who not in owners:
+            owners[who] = _owner_codes(r.owners)
+        ref_link, title = _pl(r.ref, page_path(r.ref)), [t(r.title)]
+        if r.overdue(today):
+            overdue.append((r, ref_link, title[0]))
+            next_review_cell = doc.strong(lit(f"{next_review} overdue"))
+        else:
+            next_review_cell = [lit(next_review)]
+        if r.restates:
+            links = [_pl(ref, page_path(ref)) for ref in r.restates]
+            title += [lit(" (restates "), *_joined(links, ", "), lit(")")]
+        if r.strength in STRENGTHS:
+            strength = lit(r.strength)
+        else:
+            page.exact = False  # written as it stands
+            strength = (doc.TEXT, r.strength, r.strength)
+        rows.append(
             [
-                page_link(r.ref, page_path(r.ref)),
-                inline(r.title) + (f" ({_restates(r.restates)})" if r.restates else ""),
-                inline(
-                    "; ".join(
-                        x
-                        for x in (ORIGIN_SHORT.get(origin, origin), BASIS_SHORT.get(basis, basis))
-                        if x
-                    )
-                )
-                or "—",
-                _owners(r.owners),
-                r.strength,
-                f"**{status_word(r.status, r.strength)}**"
-                if r.strength != "vision"
-                else status_word(r.status, r.strength),
-                str(r.evidence_count),
-                newest,
-                next_review,
+                ref_link,
+                title,
+                origins[origin],
+                owners[who],
+                [strength],
+                _status_pieces(page, r, r.strength != "vision", statuses),
+                [lit(str(r.evidence_count))],
+                [lit(newest)],
+                next_review_cell,
             ]
         )
-    out.append(
-        table(
+    headers = [
+        "Ref",
+        "Commitment",
+        "Origin",
+        "Owners",
+        "Strength",
+        "Status",
+        "Evidence",
+        "Latest evidence",
+        "Next review",
+    ]
+    page.table(headers, rows, "llllllrll")
+    page.blank()
+    return overdue
+
+
+def _overdue(
+    page: doc.Doc,
+    snap: Snapshot,
+    overdue: Sequence[tuple[CommitmentRow, Pieces, Piece]],
+    statuses: dict[tuple[str, str, bool], Pieces],
+) -> None:
+    """The scored commitments whose review is overdue on the report date."""
+    lines = [f"## Reviews overdue on {long_day(snap.today)}", ""]
+    if not overdue:
+        page.markdown_lines([*lines, "None: every scored commitment was reviewed on schedule.", ""])
+        return
+    page.markdown_lines(lines)
+    page.table(
+        ["Ref", "Commitment", "Status", "Review was due", "Last reviewed"],
+        [
             [
-                "Ref",
-                "Commitment",
-                "Origin",
-                "Owners",
-                "Strength",
-                "Status",
-                "Evidence",
-                "Latest evidence",
-                "Next review",
-            ],
-            table_rows,
-            "llllllrll",
-        )
+                ref_link,
+                [title],
+                _status_pieces(page, r, False, statuses),
+                [doc.lit(day(r.next_review))],
+                [doc.lit(day(r.last_reviewed))],
+            ]
+            for r, ref_link, title in overdue
+        ],
     )
-    out.append("")
+    page.blank()
 
-    overdue = [r for r in rows if r.overdue(today)]
-    out.append(f"## Reviews overdue on {long_day(today)}")
-    out.append("")
-    if overdue:
-        out.append(
-            table(
-                ["Ref", "Commitment", "Status", "Review was due", "Last reviewed"],
-                [
-                    [
-                        page_link(r.ref, page_path(r.ref)),
-                        inline(r.title),
-                        status_word(r.status, r.strength),
-                        day(r.next_review),
-                        day(r.last_reviewed),
-                    ]
-                    for r in overdue
-                ],
-            )
-        )
-    else:
-        out.append("None: every scored commitment was reviewed on schedule.")
-    out.append("")
 
-    attention = _links_needing_attention(snap)
-    out.append("## Evidence links needing attention")
-    out.append("")
-    if attention:
-        out.append(table(["Ref", "Evidence link", "Health"], attention))
+def _attention(page: doc.Doc, snap: Snapshot) -> None:
+    """Broken, unreachable, moved or changed links, with the commitments that cite them."""
+    lines = ["## Evidence links needing attention", ""]
+    rows: list[list[Pieces]] = []
+    for url, state in sorted(snap.links.items()):
+        if not state.needs_attention:
+            continue
+        refs = snap.attention_refs.get(url, ())
+        where = _joined([_pl(r, page_path(r)) for r in refs], ", ")
+        if not where:
+            official = any(m.source_url == url for m in snap.memoranda)
+            where = [doc.lit("official text" if official else "—")]
+        rows.append([where, doc.link(url, url), _link_health_pieces(state)])
+    if rows:
+        page.markdown_lines(lines)
+        page.table(["Ref", "Evidence link", "Health"], rows)
+        page.blank()
     elif snap.links:
-        out.append("None: every checked link answered, at the same address, with the same text.")
-    else:
-        out.append(
-            "No link has been checked yet (`mou-tracker check-links` fetches every evidence URL "
-            "and records broken, moved and changed pages)."
+        page.markdown_lines(
+            [
+                *lines,
+                "None: every checked link answered, at the same address, with the same text.",
+                "",
+            ]
         )
-    out.append("")
+    else:
+        page.markdown_lines(
+            [
+                *lines,
+                "No link has been checked yet (`mou-tracker check-links` fetches every evidence "
+                "URL and records broken, moved and changed pages).",
+                "",
+            ]
+        )
 
-    out.append("## What changed")
-    out.append("")
+
+def _status_pieces(
+    page: doc.Doc, r: CommitmentRow, bold: bool, made: dict[tuple[str, str, bool], Pieces]
+) -> Pieces:
+    """A row's status with its symbol (in bold if asked), made once per status in ``made``;
+    a status outside the vocabulary is written as it stands, which only markdown-it can be
+    trusted to render."""
+    key = (r.status, r.strength, bold)
+    found = made.get(key)
+    if found is None:
+        word = status_word(r.status, r.strength)
+        if r.status not in STATUS_LABELS and r.strength != "vision":
+            page.exact = False
+        found = made[key] = doc.strong(doc.lit(word)) if bold else [doc.lit(word)]
+    return found
+
+
+def _origin_pieces(origin: str, basis: str) -> Pieces:
+    """Where a commitment's wording comes from and how sure it is, in short."""
+    words = "; ".join(
+        x for x in (ORIGIN_SHORT.get(origin, origin), BASIS_SHORT.get(basis, basis)) if x
+    )
+    return [doc.t(words) if md_inline(words) else doc.lit("—")]
+
+
+def _owner_codes(owners: Sequence[OwnerView]) -> Pieces:
+    """Owners by code, lead owners as they stand and the others marked (support)."""
+    parts = [
+        [doc.t(o.code), *([] if o.role == "lead" else [doc.lit(" (support)")])] for o in owners
+    ]
+    return _joined(parts, ", ") if parts else [doc.lit("—")]
+
+
+def _what_changed(
+    recent: Sequence[Event],
+    latest: Sequence[LatestEvidence],
+    digest_files: Sequence[tuple[str, str]],
+) -> list[str]:
+    """The digests, the latest assessments and the latest evidence (a few rows each)."""
+    out = ["## What changed", ""]
     for path, title in digest_files:
         out.append(f"- {page_link(title, path)}")
     out.append("")
@@ -490,17 +626,20 @@ def index_page(
     else:
         out.append("No dated evidence yet.")
     out.append("")
-    out.extend(legend_sections(from_index=True))
-    out.append("## About these files")
-    out.append("")
-    lines = [
+    return out
+
+
+def _about_files(formats: Sequence[str]) -> list[str]:
+    """What the export holds besides this page."""
+    out = ["## About these files", ""]
+    out.append(
         "- One page per commitment in `commitments/`: the clause in our words, its owners, "
         "status and why, the full status timeline and every piece of evidence.",
-    ]
+    )
     if "html" in formats:
-        lines.append("- The same pages as standalone HTML in `html/` (open `html/index.html`).")
+        out.append("- The same pages as standalone HTML in `html/` (open `html/index.html`).")
     if "json" in formats or "csv" in formats:
-        lines.append(
+        out.append(
             "- Machine-readable data in `data/`: "
             + ", ".join(
                 file_link(name, f"data/{name}")
@@ -517,61 +656,20 @@ def index_page(
             )
             + " (schemas in the mou-tracker README)."
         )
-    lines.append(
+    out.append(
         f"- {file_link('feed.xml', FEED_FILE)}: an Atom feed of recorded changes, newest first, "
         "for a feed reader; "
         f"[status-by-effective-date.svg]({chart.EFFECTIVE_CHART_FILE}) and "
         f"{file_link('status-over-time.svg', CHART_FILE)}: the charts of status over time, by "
         "the day each change took effect and by the day each was recorded."
     )
-    lines.append(
+    out.append(
         "- `manifest.json` lists every file with its SHA-256, so a copy can be checked against "
         "the original."
     )
-    lines.append(
+    out.append(
         "- Internal notes kept by the tracking team never appear in any of these files; each "
         "commitment page says how many were withheld."
-    )
-    out.extend(lines)
-    out.append("")
-    return "\n".join(out)
-
-
-def _by_owner(snap: Snapshot) -> list[str]:
-    """Status counts per owner, lead apart from support: a body that only supports a
-    commitment is not the one answerable for it."""
-    out = ["### By owner", ""]
-    out.append(
-        "Lead and supporting roles are counted apart: a commitment counts under its lead "
-        "owners as lead and under its other owners as support, so a body is not charged with "
-        "what it only supports."
-    )
-    out.append("")
-    rows = []
-    for code, role, group in owner_counts(snap.rows):
-        total = sum(group.values())
-        done = group.get("met", 0) + group.get("partially_met", 0)
-        shown = f"{snap.parties[code].name} ({code})" if code in snap.parties else code
-        breakdown = ", ".join(f"{group[s]} {badge(s)}" for s in SHOWN_STATUSES if group.get(s))
-        rows.append(
-            [
-                inline(shown),
-                inline(role),
-                str(total),
-                str(done),
-                _share(done, total),
-                bar(done / total if total else 0),
-                inline(breakdown),
-            ]
-        )
-    out.append(
-        table(
-            ["Owner", "Role", "Scored", "Met or partly met", "Share", "Meter", "Statuses"],
-            rows,
-            "llrrrll",
-        )
-        if rows
-        else "Nothing scored yet."
     )
     out.append("")
     return out
@@ -654,12 +752,6 @@ def _counting_rule(scored: Sequence[CommitmentRow], counted: Sequence[Commitment
     )
 
 
-def _restates(refs: Sequence[str], *, from_index: bool = True) -> str:
-    """``restates OAI-3.1, OAI-3.2``, each a link to its page."""
-    links = ", ".join(page_link(ref, page_path(ref, from_index=from_index)) for ref in refs)
-    return f"restates {links}"
-
-
 def _memo_header(snap: Snapshot, m: MemorandumView) -> list[str]:
     out: list[str] = []
     if len(snap.memoranda) > 1:
@@ -703,20 +795,6 @@ def _host(url: str) -> str:
 
     host = urlsplit(url).hostname or "the web"
     return host[4:] if host.startswith("www.") else host
-
-
-def _links_needing_attention(snap: Snapshot) -> list[list[str]]:
-    """Broken, unreachable, moved or changed links, with the commitments that cite them."""
-    rows = []
-    for url, state in sorted(snap.links.items()):
-        if not state.needs_attention:
-            continue
-        refs = snap.attention_refs.get(url, ())
-        where = ", ".join(page_link(r, page_path(r)) for r in refs)
-        if not where:
-            where = "official text" if any(m.source_url == url for m in snap.memoranda) else "—"
-        rows.append([where, link(url, url), _link_health(state)])
-    return rows
 
 
 def _event_words(e: Event) -> str:
