@@ -342,11 +342,13 @@ def _pages_job(details: list[Any]) -> tuple[dict[str, str], dict[str, str], int]
     return files.hashes, files.sources, files.linked
 
 
-def _public_db_job(path: str, json_path: str) -> None:
+def _public_db_job(path: str, json_path: str, previous: str | None) -> int:
     """In a worker: data/tracker.sqlite from the tracker.json this export has written."""
     from mou_tracker.reports import public_db
 
-    public_db.write(None, _WORKER["snap"], Path(path), Path(json_path))
+    return public_db.write(
+        None, _WORKER["snap"], Path(path), Path(json_path), Path(previous) if previous else None
+    )
 
 
 class _Renderer:
@@ -495,7 +497,10 @@ def _write_all(
         # The public record as SQLite with its Datasette metadata, beside the JSON and CSV:
         # built from the tracker.json just written while the other pages are written (in a
         # worker when there are workers, else in a thread: SQLite's work runs outside the GIL).
-        sqlite = _start_public_db(session, snap, files, renderer, formats)
+        # The previous export's rows are copied where its lines are unchanged, if this
+        # code wrote it (the cache holds keys only then).
+        previous = files.previous if cache.old_keys else None
+        sqlite = _start_public_db(session, snap, files, renderer, formats, previous)
         _write_pages(session, snap, files, renderer, formats, since)
         if sqlite is not None:
             from mou_tracker.reports import datasette_meta, public_db
@@ -529,7 +534,8 @@ def _start_public_db(
     files: _Files,
     renderer: _Renderer,
     formats: tuple[str, ...],
-) -> tuple[Path, Future[None]] | None:
+    previous: Path | None,
+) -> tuple[Path, Future[int]] | None:
     """Start building data/tracker.sqlite; None when the formats have no data files."""
     if "json" not in formats and "csv" not in formats:
         return None
@@ -538,14 +544,15 @@ def _start_public_db(
     path = files._path(public_db.SQLITE_FILE)
     if "json" not in formats:  # from the details, here and now
         public_db.write(session, snap, path, None)
-        done: Future[None] = Future()
-        done.set_result(None)
+        done: Future[int] = Future()
+        done.set_result(0)
         return path, done
     json_path = files.root / "data/tracker.json"
     if renderer.full:
-        return path, renderer.pool.submit(_public_db_job, str(path), str(json_path))
+        old = str(previous) if previous else None
+        return path, renderer.pool.submit(_public_db_job, str(path), str(json_path), old)
     renderer.thread = ThreadPoolExecutor(max_workers=1)
-    return path, renderer.thread.submit(public_db.write, None, snap, path, json_path)
+    return path, renderer.thread.submit(public_db.write, None, snap, path, json_path, previous)
 
 
 def _write_pages(

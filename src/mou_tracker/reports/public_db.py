@@ -9,14 +9,21 @@ the JSON the same export has just written (one commitment at a time), or, when t
 writes no JSON, from the commitment details shaped by the code that writes the JSON. Either
 way it holds the public record and nothing else: no internal note, no working table.
 
-Reproducible: the file is written with a fixed page size, no timestamps, ``journal_mode=DELETE``,
-rows inserted in report order, and ``VACUUM`` last. With the same SQLite library the same
-database and report date give the same bytes; another SQLite version may lay out the same
-rows differently (the header records the version), so across versions the promise is the same
-rows in the same order. :data:`REPRODUCIBLE` says so in ``manifest.json``.
+Reproducible: the database is built in memory with a fixed page size, no timestamps and rows
+inserted in report order, then written to the file, compacted, by ``VACUUM INTO`` (a rollback-
+journal file with the same header and pages as the ``VACUUM`` in place of earlier versions
+wrote). With the same SQLite library the same database and report date give the same bytes;
+another SQLite version may lay out the same rows differently (the header records the
+version), so across versions the promise is the same rows in the same order.
+:data:`REPRODUCIBLE` says so in ``manifest.json``.
 
-The table and column descriptions here are also the Datasette metadata
-(:mod:`mou_tracker.reports.datasette_meta`), so the two cannot disagree.
+The tables are described in :mod:`mou_tracker.reports.public_schema`; the same descriptions
+are the Datasette metadata (:mod:`mou_tracker.reports.datasette_meta`), so the two cannot
+disagree.
+
+A re-export copies, from the previous export's file, the rows of every commitment whose line
+in ``tracker.json`` is unchanged, and builds only the others (see :func:`write`): the result
+is the file a cold export writes, byte for byte.
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -34,325 +42,23 @@ from sqlmodel import Session
 from mou_tracker.domain.errors import TrackerError
 from mou_tracker.domain.serialize import iso
 from mou_tracker.reports import html as html_report
-from mou_tracker.reports import model
+from mou_tracker.reports import model, public_source
 from mou_tracker.reports.data import DataWriter
+from mou_tracker.reports.public_schema import (
+    SQLITE_FILE,
+    TABLE,
+    TABLES,
+    Table,
+    create_sql,
+    insert_sql,
+)
+from mou_tracker.reports.public_schema import quoted as _q
 
-SQLITE_FILE = "data/tracker.sqlite"
 SCHEMA = "mou-tracker-sqlite/1"
 PAGE_SIZE = 4096
 USER_VERSION = 1
+HEADER_COUNTER = 3  # the file change counter of the header (see _settle_header)
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # TEXT or INTEGER
-    description: str
-    not_null: bool = False
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    description: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...]
-    foreign_keys: tuple[tuple[str, str, str], ...] = ()  # (column, other table, other column)
-    indexes: tuple[tuple[str, ...], ...] = ()
-    facets: tuple[str | dict[str, str], ...] = ()
-    label_column: str | None = None
-    search: tuple[str, ...] = ()  # columns of its full-text index (``<name>_fts``)
-    sort_desc: str | None = None
-
-    @property
-    def fts(self) -> str | None:
-        return f"{self.name}_fts" if self.search else None
-
-
-def _c(name: str, type_: str, description: str, not_null: bool = False) -> Column:
-    return Column(name, type_, description, not_null)
-
-
-T, INT = "TEXT", "INTEGER"
-_BOOL = "1 if true, 0 if false"
-
-TABLES: tuple[Table, ...] = (
-    Table(
-        "export_info",
-        "About this file: which schema it follows and the dates of the report it belongs to.",
-        (
-            _c("key", T, "schema, generator, as_of or report_date", True),
-            _c("value", T, "its value", True),
-        ),
-        ("key",),
-    ),
-    Table(
-        "parties",
-        "The organisations named as parties to a memorandum or as owners of a commitment.",
-        (
-            _c("code", T, "short code used everywhere else (e.g. DSIT, OPENAI)", True),
-            _c("name", T, "full name", True),
-            _c("kind", T, "government, company, public body, ...", True),
-        ),
-        ("code",),
-        label_column="name",
-        facets=("kind",),
-    ),
-    Table(
-        "memoranda",
-        "Each memorandum of understanding tracked, with its legal status in plain words.",
-        (
-            _c("slug", T, "stable identifier of the memorandum", True),
-            _c("title", T, "title of the memorandum", True),
-            _c("signed", T, "date signed (YYYY-MM-DD)", True),
-            _c("source_url", T, "the published text", True),
-            _c("landing_url", T, "the page announcing it, if any"),
-            _c("legal_status", T, "what binds the parties, in plain words", True),
-            _c("review_cadence", T, "how often its commitments are reviewed by default", True),
-            _c("summary", T, "the memorandum in the tracker's own words"),
-        ),
-        ("slug",),
-        label_column="title",
-    ),
-    Table(
-        "memorandum_parties",
-        "Which parties signed which memorandum.",
-        (
-            _c("memorandum", T, "the memorandum (memoranda.slug)", True),
-            _c("party", T, "the party (parties.code)", True),
-            _c("position", INT, "order in which the memorandum names its parties", True),
-        ),
-        ("memorandum", "party"),
-        foreign_keys=(("memorandum", "memoranda", "slug"), ("party", "parties", "code")),
-    ),
-    Table(
-        "signatories",
-        "The people who signed each memorandum.",
-        (
-            _c("memorandum", T, "the memorandum (memoranda.slug)", True),
-            _c("position", INT, "order of signature on the memorandum", True),
-            _c("name", T, "the signatory", True),
-            _c("role", T, "their office when signing", True),
-            _c("party", T, "the party they signed for (parties.code)"),
-        ),
-        ("memorandum", "position"),
-        foreign_keys=(("memorandum", "memoranda", "slug"), ("party", "parties", "code")),
-    ),
-    Table(
-        "commitments",
-        "One row per clause or press-release undertaking, with its current status and why. "
-        "Filter on counted = 1 for the headline figures (scored, each promise once).",
-        (
-            _c("ref", T, "stable reference, e.g. OAI-2.1", True),
-            _c("memorandum", T, "the memorandum it comes from (memoranda.slug)", True),
-            _c("report_order", INT, "order of the commitment in the reports", True),
-            _c("section", T, "section of the memorandum", True),
-            _c("origin", T, "clause (in the memorandum) or press release", True),
-            _c("title", T, "short title", True),
-            _c("summary", T, "the clause in the tracker's own words", True),
-            _c("source_url", T, "where the wording was published", True),
-            _c("text_basis", T, "how the wording was checked against the source", True),
-            _c("theme", T, "theme", True),
-            _c(
-                "strength",
-                T,
-                "how binding the wording is, weakest first: vision, may, explore, intend, will",
-                True,
-            ),
-            _c("scored", INT, f"{_BOOL}; vision statements are shown but not scored", True),
-            _c(
-                "counted",
-                INT,
-                f"{_BOOL}: counted in headline figures (scored, and not a restatement)",
-                True,
-            ),
-            _c("restates", T, "JSON array of the refs of the clauses it restates", True),
-            _c(
-                "status",
-                T,
-                "not_assessed, not_started, in_progress, partially_met, met, stalled or not_met",
-                True,
-            ),
-            _c("status_since", T, "when the current status took effect (UTC)"),
-            _c("status_reason", T, "the reason given for the current status"),
-            _c("owners", T, "JSON array of the codes of every owning party", True),
-            _c("lead_owners", T, "JSON array of the lead owners' codes", True),
-            _c("support_owners", T, "JSON array of the supporting owners' codes", True),
-            _c("tracked_since", T, "when tracking began: a time (UTC) or the signing date", True),
-            _c("review_cadence", T, "how often it is reviewed", True),
-            _c("last_reviewed", T, "date of the last review"),
-            _c("next_review", T, "date the next review is due (scored commitments only)"),
-            _c("review_overdue", INT, f"{_BOOL}: next review before the report date", True),
-            _c("original_target", T, "first target date given, if any"),
-            _c("current_target", T, "target date now, if any"),
-            _c("evidence_count", INT, "evidence records on it (not distinct sources)", True),
-            _c("latest_evidence", T, "publication date of its newest dated evidence"),
-            _c("stale", INT, f"{_BOOL}: scored and its newest evidence is old or missing", True),
-            _c("page", T, "its Markdown page in the export", True),
-            _c("page_html", T, "its HTML page in the export", True),
-        ),
-        ("ref",),
-        foreign_keys=(("memorandum", "memoranda", "slug"),),
-        indexes=(("memorandum",), ("status",), ("strength",), ("theme",), ("counted",)),
-        facets=("status", "strength", "theme", {"array": "owners"}, "origin"),
-        label_column="title",
-        search=("title", "summary", "status_reason"),
-    ),
-    Table(
-        "owners",
-        "Who owns each commitment: a party in the lead or in support.",
-        (
-            _c("ref", T, "the commitment (commitments.ref)", True),
-            _c("party", T, "the owner (parties.code)", True),
-            _c("role", T, "lead or support", True),
-        ),
-        ("ref", "party", "role"),
-        foreign_keys=(("ref", "commitments", "ref"), ("party", "parties", "code")),
-        indexes=(("party", "role"),),
-        facets=("party", "role"),
-    ),
-    Table(
-        "evidence",
-        "Dated public sources on each commitment. The same article cited on several "
-        "commitments is one row per commitment: count distinct url for sources.",
-        (
-            _c("id", INT, "evidence number (as in the pages, JSON and CSV)", True),
-            _c("ref", T, "the commitment it bears on (commitments.ref)", True),
-            _c("published", T, "publication date (YYYY-MM-DD), if known"),
-            _c("title", T, "title of the source", True),
-            _c("publisher", T, "who published it"),
-            _c("url", T, "where it is", True),
-            _c(
-                "kind",
-                T,
-                "official document, announcement, news report, FoI release, "
-                "parliamentary record or data",
-                True,
-            ),
-            _c("direction", T, "progress, against or context", True),
-            _c("confidence", T, "primary, secondary or unverified", True),
-            _c("summary", T, "what it shows, in one line"),
-            _c("archived_url", T, "an archived copy, if any"),
-            _c("added_by", T, "who added it", True),
-            _c("added_at", T, "when it takes effect in the tracker (UTC)", True),
-            _c("recorded_at", T, "when the tracker recorded it (UTC), if known"),
-            _c("corrections", INT, "how many corrections it has had (table corrections)", True),
-            _c("link_state", T, "result of the latest link check, or 'not checked'", True),
-            _c("link_http_status", INT, "HTTP status of the latest link check"),
-            _c("link_final_url", T, "where the link led at the latest check"),
-            _c("link_moved", INT, f"{_BOOL}: the link redirected elsewhere"),
-            _c("link_changed", INT, f"{_BOOL}: the page changed since it was cited"),
-            _c("link_checked_at", T, "when the link was last checked (UTC)"),
-        ),
-        ("id",),
-        foreign_keys=(("ref", "commitments", "ref"),),
-        indexes=(
-            ("ref",),
-            ("publisher",),
-            ("direction",),
-            ("kind",),
-            ("confidence",),
-            ("published",),
-            ("url",),
-        ),
-        facets=("direction", "publisher", "kind", "confidence", "link_state"),
-        label_column="title",
-        search=("title", "summary", "publisher"),
-        sort_desc="published",
-    ),
-    Table(
-        "history",
-        "Every status change and review, append-only. at is when it takes effect; "
-        "recorded_at when the tracker recorded it (they differ for a back-dated change).",
-        (
-            _c("id", INT, "number of the entry in this file (report order)", True),
-            _c("ref", T, "the commitment (commitments.ref)", True),
-            _c("at", T, "when it takes effect (UTC)", True),
-            _c("recorded_at", T, "when the tracker recorded it (UTC), if known"),
-            _c("kind", T, "status (a change of status) or review (status confirmed)", True),
-            _c("from_status", T, "status before", True),
-            _c("to_status", T, "status after", True),
-            _c("actor", T, "who made the change", True),
-            _c("reason", T, "why", True),
-        ),
-        ("id",),
-        foreign_keys=(("ref", "commitments", "ref"),),
-        indexes=(("ref",), ("at",), ("to_status",), ("kind",)),
-        facets=("kind", "to_status", "from_status", "actor"),
-        search=("reason",),
-        sort_desc="at",
-    ),
-    Table(
-        "history_evidence",
-        "The evidence each status change or review cites.",
-        (
-            _c("history_id", INT, "the history entry (history.id)", True),
-            _c("evidence_id", INT, "the evidence cited (evidence.id)", True),
-        ),
-        ("history_id", "evidence_id"),
-        foreign_keys=(("history_id", "history", "id"), ("evidence_id", "evidence", "id")),
-        indexes=(("evidence_id",),),
-    ),
-    Table(
-        "targets",
-        "Target dates set or moved, with who, when and why.",
-        (
-            _c("id", INT, "number of the change in this file (report order)", True),
-            _c("ref", T, "the commitment (commitments.ref)", True),
-            _c("at", T, "when it takes effect (UTC)", True),
-            _c("recorded_at", T, "when the tracker recorded it (UTC), if known"),
-            _c("actor", T, "who set it", True),
-            _c("from_target", T, "target date before, if any"),
-            _c("to_target", T, "target date after", True),
-            _c("reason", T, "why", True),
-            _c("evidence_id", INT, "evidence cited (evidence.id), if any"),
-        ),
-        ("id",),
-        foreign_keys=(("ref", "commitments", "ref"), ("evidence_id", "evidence", "id")),
-        indexes=(("ref",),),
-    ),
-    Table(
-        "corrections",
-        "The public corrections log: one row per field changed by a correction of a "
-        "commitment (evidence_id empty) or of one of its evidence records.",
-        (
-            _c("id", INT, "number of the row in this file (report order)", True),
-            _c("ref", T, "the commitment (commitments.ref)", True),
-            _c("evidence_id", INT, "the evidence corrected (evidence.id); empty: the commitment"),
-            _c("at", T, "when it takes effect (UTC)", True),
-            _c("recorded_at", T, "when the tracker recorded it (UTC), if known"),
-            _c("actor", T, "who corrected it", True),
-            _c("reason", T, "why", True),
-            _c("field", T, "the field changed", True),
-            _c("old_value", T, "its value before"),
-            _c("new_value", T, "its value after"),
-        ),
-        ("id",),
-        foreign_keys=(("ref", "commitments", "ref"), ("evidence_id", "evidence", "id")),
-        indexes=(("ref",), ("evidence_id",)),
-        facets=("field",),
-    ),
-    Table(
-        "notes",
-        "Public notes on commitments (internal notes never leave the tracker).",
-        (
-            _c("id", INT, "number of the note in this file (report order)", True),
-            _c("ref", T, "the commitment (commitments.ref)", True),
-            _c("at", T, "when it was written (UTC)", True),
-            _c("recorded_at", T, "when the tracker recorded it (UTC), if known"),
-            _c("author", T, "who wrote it", True),
-            _c("body", T, "the note (Markdown)", True),
-            _c("withdrawn_at", T, "when it was withdrawn as added by mistake (UTC), if it was"),
-            _c("withdrawn_by", T, "who withdrew it"),
-            _c("withdrawn_reason", T, "the note that withdrew it, which says why"),
-        ),
-        ("id",),
-        foreign_keys=(("ref", "commitments", "ref"),),
-        indexes=(("ref",),),
-    ),
-)
-
-TABLE = {t.name: t for t in TABLES}
 
 REPRODUCIBLE = {
     "file": SQLITE_FILE,
@@ -365,23 +71,28 @@ REPRODUCIBLE = {
 }
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def _copier(table: Table) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """What a row copies from its JSON object: the fields of its copied columns, as a tuple."""
+    fields = [c.field for c in table.columns if c.field]
+    if not fields:
+        return lambda _item: ()
+    get = itemgetter(*fields)
+    if len(fields) == 1:
+        return lambda item: (get(item),)
+    return get
 
 
-def create_sql(table: Table) -> str:
-    lines = [f"  {_q(c.name)} {c.type}{' NOT NULL' if c.not_null else ''}" for c in table.columns]
-    lines.append(f"  PRIMARY KEY ({', '.join(_q(k) for k in table.primary_key)})")
-    for column, other, other_column in table.foreign_keys:
-        lines.append(f"  FOREIGN KEY ({_q(column)}) REFERENCES {_q(other)} ({_q(other_column)})")
-    return f"CREATE TABLE {_q(table.name)} (\n" + ",\n".join(lines) + "\n)"
+_INSERT = {t.name: insert_sql(t) for t in TABLES}
+_COPY = {t.name: _copier(t) for t in TABLES}
 
 
 def _flag(value: bool | None) -> int | None:
     return None if value is None else int(bool(value))
 
 
-def _json_list(values: Sequence[str]) -> str:
+@lru_cache(maxsize=4096)
+def _json_array(values: tuple[str, ...]) -> str:
+    """A JSON array of codes or refs: few distinct ones recur on thousands of rows."""
     return json.dumps(list(values), ensure_ascii=False)
 
 
@@ -391,49 +102,73 @@ def _text(value: Any) -> str | None:
 
 class PublicDatabase:
     """Writes the public SQLite file as commitments stream past, in report order, each in
-    the public shape of ``tracker.json``."""
+    the public shape of ``tracker.json``.
 
-    def __init__(self, path: Path, snap: model.Snapshot) -> None:
+    Each table's rows are built from the JSON objects it describes (a commitment, its owners,
+    evidence, history, target changes, corrections and notes): the columns the description
+    marks as copies (``Column.field``) are taken as they are, and the builder of that table
+    below gives the others, in table order."""
+
+    FLUSH_ROWS = 20_000
+    # The tables built from the snapshot (_head), and those of the commitments (add, copy).
+    HEAD = ("export_info", "parties", "memoranda", "memorandum_parties", "signatories")
+    NUMBERED = ("history", "targets", "corrections", "notes")  # ids in report order
+    OF_COMMITMENTS = ("commitments", "owners", "evidence", "history_evidence", *NUMBERED)
+
+    def __init__(self, path: Path, snap: model.Snapshot, previous: Path | None = None) -> None:
         self.path = path
         self.snap = snap
         self.order = 0
-        self.history_id = 0
-        self.target_id = 0
-        self.correction_id = 0
-        self.note_id = 0
-        self.pending: dict[str, list[Sequence[Any]]] = {t.name: [] for t in TABLES}
+        self.last_id = dict.fromkeys(self.NUMBERED, 0)
+        self.pending: dict[str, list[tuple[Any, ...]]] = {t.name: [] for t in TABLES}
         self.pending_rows = 0
-        if path.exists():
+        if path.exists():  # the previous export's: never left beside the new JSON
             path.unlink()
-        self.conn = sqlite3.connect(path, isolation_level=None)
+        # Built in memory and written to the file once, compacted, by ``VACUUM INTO`` (see
+        # close): building in the file and vacuuming it there wrote every page twice and
+        # spilled the transaction's pages to disk as the file grew.
+        self.conn = sqlite3.connect(":memory:", isolation_level=None, uri=True)
         conn = self.conn
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA auto_vacuum = NONE")
         conn.execute("PRAGMA encoding = 'UTF-8'")
-        conn.execute("PRAGMA journal_mode = DELETE")
         # Keys are checked once, at the end (``PRAGMA foreign_key_check``), not row by row.
         conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute(f"PRAGMA user_version = {USER_VERSION}")
+        if previous is not None:  # the rows to copy (see copy), opened read only
+            conn.execute("ATTACH DATABASE ? AS prev", (public_source.read_only(previous),))
+        self.attached = previous is not None
         conn.execute("BEGIN")
         for table in TABLES:
             conn.execute(create_sql(table))
         self._head()
 
-    FLUSH_ROWS = 20_000
-
-    def _insert(self, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
         """Queue rows; they are written a table at a time, many per statement."""
         self.pending[table].extend(rows)
         self.pending_rows += len(rows)
         if self.pending_rows >= self.FLUSH_ROWS:
             self._flush()
 
+    def _put(
+        self, table: str, items: Sequence[dict[str, Any]], computed: Iterable[tuple[Any, ...]]
+    ) -> None:
+        """Queue one row per JSON object: its copied fields, then its computed values."""
+        copy = _COPY[table]
+        self._insert(table, [copy(i) + more for i, more in zip(items, computed, strict=True)])
+
+    def _numbered(self, table: str, ref: str, count: int) -> list[tuple[int, str]]:
+        """The next ``count`` row numbers of a table numbered in report order, each with the
+        commitment's ref: the first computed values of its rows."""
+        first = self.last_id[table] + 1
+        self.last_id[table] += count
+        return [(i, ref) for i in range(first, first + count)]
+
     def _flush(self) -> None:
         for table in TABLES:
             rows = self.pending[table.name]
             if rows:
-                marks = ", ".join("?" for _ in table.columns)
-                self.conn.executemany(f"INSERT INTO {_q(table.name)} VALUES ({marks})", rows)
+                self.conn.executemany(_INSERT[table.name], rows)
                 rows.clear()
         self.pending_rows = 0
 
@@ -485,162 +220,137 @@ class PublicDatabase:
         """One commitment in the public shape of ``tracker.json`` (its ``commitments`` items)."""
         self.order += 1
         ref = c["ref"]
-        review, target = c["review"], c["target"]
-        owners = c["owners"]
-        evidence = c["evidence"]
-        md_page = c["page"]
+        owners, evidence, history = c["owners"], c["evidence"], c["history"]
+        self._put("commitments", (c,), (self._commitment(c),))
+        self._put("owners", owners, [(ref,)] * len(owners))
+        self._put("evidence", evidence, [self._evidence(ref, e) for e in evidence])
+        numbers = self._numbered("history", ref, len(history))
+        self._put("history", history, numbers)
         self._insert(
-            "commitments",
+            "history_evidence",
             [
-                (
-                    ref,
-                    c["memorandum"],
-                    self.order,
-                    c["section"],
-                    c["origin"],
-                    c["title"],
-                    c["summary"],
-                    c["source_url"],
-                    c["text_basis"],
-                    c["theme"],
-                    c["strength"],
-                    int(c["scored"]),
-                    int(c["counted"]),
-                    _json_list(c["restates"]),
-                    c["status"],
-                    c["status_since"],
-                    c["status_reason"],
-                    _json_list([o["party"] for o in owners]),
-                    _json_list([o["party"] for o in owners if o["role"] == "lead"]),
-                    _json_list([o["party"] for o in owners if o["role"] == "support"]),
-                    c["tracked_since"],
-                    review["cadence"],
-                    review["last_reviewed"],
-                    review["next_review"],
-                    int(bool(review["overdue"])),
-                    target["original"],
-                    target["current"],
-                    len(evidence),
-                    c["evidence_newest_published"],
-                    int(bool(c["stale"])),
-                    md_page,
-                    "html/" + html_report.html_path(md_page),
-                )
+                (number, eid)
+                for (number, _ref), h in zip(numbers, history, strict=True)
+                for eid in sorted(set(h["evidence_ids"]))
             ],
         )
-        self._insert("owners", [(ref, o["party"], o["role"]) for o in owners])
-        rows = []
-        for e in evidence:
-            link = e["link"] or {}
-            rows.append(
-                (
-                    e["id"],
-                    ref,
-                    e["published"],
-                    e["title"],
-                    e["publisher"],
-                    e["url"],
-                    e["kind"],
-                    e["direction"],
-                    e["confidence"],
-                    e["summary"],
-                    e["archived_url"],
-                    e["added_by"],
-                    e["added_at"],
-                    e["recorded_at"],
-                    len(e["corrections"]),
-                    link.get("label", "not checked"),
-                    link.get("http_status"),
-                    link.get("final_url"),
-                    _flag(link.get("moved")),
-                    _flag(link.get("changed")),
-                    link.get("checked_at"),
-                )
-            )
-        self._insert("evidence", rows)
-        history, cited = [], []
-        for h in c["history"]:
-            self.history_id += 1
-            history.append(
-                (
-                    self.history_id,
-                    ref,
-                    h["at"],
-                    h["recorded_at"],
-                    h["kind"],
-                    h["from"],
-                    h["to"],
-                    h["by"],
-                    h["reason"],
-                )
-            )
-            cited += [(self.history_id, eid) for eid in sorted(set(h["evidence_ids"]))]
-        self._insert("history", history)
-        self._insert("history_evidence", cited)
-        targets = []
-        for t in target["changes"]:
-            self.target_id += 1
-            targets.append(
-                (
-                    self.target_id,
-                    ref,
-                    t["at"],
-                    t["recorded_at"],
-                    t["by"],
-                    t["from"],
-                    t["to"],
-                    t["reason"],
-                    t["evidence_id"],
-                )
-            )
-        self._insert("targets", targets)
-        # One row per field changed, as in corrections.csv: the commitment's own corrections
-        # and its evidence's, by the time each takes effect (the commitment's first on a tie).
+        changes = c["target"]["changes"]
+        self._put("targets", changes, self._numbered("targets", ref, len(changes)))
+        self._corrections(ref, c)
+        notes = c["notes"]  # public notes only: the JSON never holds another kind
+        numbers = self._numbered("notes", ref, len(notes))
+        self._put("notes", notes, [n + _withdrawal(o) for n, o in zip(numbers, notes, strict=True)])
+
+    def _commitment(self, c: dict[str, Any]) -> tuple[Any, ...]:
+        """The computed columns of a commitment's row."""
+        review, target = c["review"], c["target"]
+        owners = c["owners"]
+        return (
+            self.order,
+            int(c["scored"]),
+            int(c["counted"]),
+            _json_array(tuple(c["restates"])),
+            _json_array(tuple(o["party"] for o in owners)),
+            _json_array(tuple(o["party"] for o in owners if o["role"] == "lead")),
+            _json_array(tuple(o["party"] for o in owners if o["role"] == "support")),
+            review["cadence"],
+            review["last_reviewed"],
+            review["next_review"],
+            int(bool(review["overdue"])),
+            target["original"],
+            target["current"],
+            len(c["evidence"]),
+            int(bool(c["stale"])),
+            "html/" + html_report.html_path(c["page"]),
+        )
+
+    @staticmethod
+    def _evidence(ref: str, e: dict[str, Any]) -> tuple[Any, ...]:
+        """The computed columns of an evidence row: its commitment, corrections, link health."""
+        link = e["link"] or {}
+        return (
+            ref,
+            len(e["corrections"]),
+            link.get("label", "not checked"),
+            link.get("http_status"),
+            link.get("final_url"),
+            _flag(link.get("moved")),
+            _flag(link.get("changed")),
+            link.get("checked_at"),
+        )
+
+    def _corrections(self, ref: str, c: dict[str, Any]) -> None:
+        """One row per field changed, as in corrections.csv: the commitment's own corrections
+        and its evidence's, by the time each takes effect (the commitment's first on a tie)."""
         found = [(r["at"], 0, None, r) for r in c["corrections"]]
-        for e in evidence:
+        for e in c["evidence"]:
             found += [(r["at"], e["id"], e["id"], r) for r in e["corrections"]]
+        if not found:
+            return
         found.sort(key=lambda item: (item[0], item[1]))
-        corrections = []
+        records, values = [], []
         for _at, _key, evidence_id, r in found:
             for change in r["changes"]:
-                self.correction_id += 1
-                corrections.append(
-                    (
-                        self.correction_id,
-                        ref,
-                        evidence_id,
-                        r["at"],
-                        r["recorded_at"],
-                        r["by"],
-                        r["reason"],
-                        change["field"],
-                        _text(change["old"]),
-                        _text(change["new"]),
-                    )
+                records.append(r)
+                values.append(
+                    (evidence_id, change["field"], _text(change["old"]), _text(change["new"]))
                 )
-        self._insert("corrections", corrections)
-        notes = []
-        for n in c["notes"]:  # public notes only: the JSON never holds another kind
-            self.note_id += 1
-            gone = n.get("withdrawn") or {}
-            notes.append(
-                (
-                    self.note_id,
-                    ref,
-                    n["at"],
-                    n["recorded_at"],
-                    n["author"],
-                    n["body"],
-                    gone.get("at"),
-                    gone.get("by"),
-                    gone.get("reason"),
+        numbers = self._numbered("corrections", ref, len(records))
+        self._put("corrections", records, [n + v for n, v in zip(numbers, values, strict=True)])
+
+    def copy(self, first: int, last: int) -> None:
+        """Copy the rows of the previous file's commitments ``first`` to ``last`` (by report
+        order there) as the next commitments here, renumbered: their JSON lines are those of
+        the previous export, which that file was built from by this same code, so these are
+        the rows :meth:`add` would give them. Each table's rows are copied in the order they
+        were inserted there (report order), after every row queued before them, so each row
+        gets the rowid a build from the JSON gives it."""
+        self._flush()
+        # A commitment's rowid is its report order (checked by _previous_lines).
+        in_span = "rowid BETWEEN ? AND ?"
+        refs = f"SELECT ref FROM prev.commitments WHERE {in_span}"
+        span = (first, last)
+        self._copy_rows("commitments", "report_order", self.order + 1 - first, in_span, span)
+        self.order += last - first + 1
+        self._copy_rows("owners", None, 0, f"ref IN ({refs})", span)
+        self._copy_rows("evidence", None, 0, f"ref IN ({refs})", span)
+        old_history = self.conn.execute(
+            f"SELECT min(id), max(id) FROM prev.history WHERE ref IN ({refs})", span
+        ).fetchone()
+        for table in self.NUMBERED:
+            (low,) = self.conn.execute(
+                f"SELECT min(id) FROM prev.{_q(table)} WHERE ref IN ({refs})", span
+            ).fetchone()
+            if low is None:
+                continue
+            shift = self.last_id[table] + 1 - low
+            if table == "history":  # the evidence its entries cite, renumbered with them
+                self._copy_rows(
+                    "history_evidence",
+                    "history_id",
+                    shift,
+                    "history_id BETWEEN ? AND ?",
+                    old_history,
                 )
-            )
-        self._insert("notes", notes)
+            self.last_id[table] += self._copy_rows(table, "id", shift, f"ref IN ({refs})", span)
+
+    def _copy_rows(
+        self, table: str, renumbered: str | None, shift: int, where: str, args: Sequence[Any]
+    ) -> int:
+        """Copy a table's rows matching ``where`` from the previous file, in rowid order,
+        adding ``shift`` to the column ``renumbered``; the number of rows copied."""
+        names = [c.name for c in TABLE[table].columns]
+        values = [f"{_q(n)} + {int(shift)}" if n == renumbered else _q(n) for n in names]
+        cursor = self.conn.execute(
+            f"INSERT INTO main.{_q(table)} ({', '.join(_q(n) for n in names)}) "
+            f"SELECT {', '.join(values)} FROM prev.{_q(table)} WHERE {where} ORDER BY rowid",
+            tuple(args),
+        )
+        return int(cursor.rowcount)
 
     def close(self) -> None:
-        """Indexes, full-text search, a foreign-key check, then ``VACUUM``: the file is whole
-        and compact when this returns."""
+        """Indexes, full-text search, a foreign-key check, then ``VACUUM INTO`` the file: it
+        is whole and compact when this returns, and absent if this fails."""
         conn = self.conn
         try:
             self._flush()
@@ -665,24 +375,77 @@ class PublicDatabase:
             if broken:
                 raise TrackerError(f"export: {SQLITE_FILE} has broken references {broken[:3]}")
             conn.execute("COMMIT")
-            conn.execute("VACUUM")
+            if self.attached:
+                conn.execute("DETACH DATABASE prev")
+            try:
+                conn.execute("VACUUM INTO ?", (os.fspath(self.path),))
+                _settle_header(self.path)
+            except BaseException:
+                self.path.unlink(missing_ok=True)  # no half-written file
+                raise
         finally:
             conn.close()
 
     def abort(self) -> None:
+        """Give up: nothing is written to the file, which does not exist."""
         self.conn.close()
 
 
+def _withdrawal(note: dict[str, Any]) -> tuple[Any, ...]:
+    """The computed columns of a note's row after its number: its withdrawal, if any."""
+    gone = note.get("withdrawn") or {}
+    return gone.get("at"), gone.get("by"), gone.get("reason")
+
+
+def _settle_header(path: Path) -> None:
+    """Bring the header's change counter to what a file built in place and then vacuumed had
+    (3: its ``user_version``, the build's transaction, ``VACUUM``), so the bytes stay those of
+    earlier exports with the same SQLite library. ``VACUUM INTO`` starts a new file's counter
+    at 1, and each header-only write here adds one; nothing else in the file changes (the
+    value written is the one there)."""
+    with open(path, "rb") as handle:
+        counter = int.from_bytes(handle.read(28)[24:28], "big")
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous = OFF")  # a new file, written again whole if lost
+        for _ in range(counter, HEADER_COUNTER):
+            conn.execute(f"PRAGMA user_version = {USER_VERSION}")
+    finally:
+        conn.close()
+
+
 def write(
-    session: Session | None, snap: model.Snapshot, path: Path, json_path: Path | None
-) -> None:
+    session: Session | None,
+    snap: model.Snapshot,
+    path: Path,
+    json_path: Path | None,
+    previous: Path | None = None,
+) -> int:
     """Build the public database at ``path``: from ``json_path`` (the ``tracker.json`` this
     export has just written) when there is one, else from every commitment's public details,
-    shaped by the same code that writes that JSON."""
-    db = PublicDatabase(path, snap)
+    shaped by the same code that writes that JSON.
+
+    ``previous`` is the previous export's directory, given when this same code wrote it (the
+    export cache says so). Its ``tracker.sqlite`` was built from its ``tracker.json``; when
+    both are as its manifest lists them, the rows of each commitment whose line in the new
+    JSON is byte for byte its line in the old are copied from the old file instead of parsed
+    and built again (see :meth:`PublicDatabase.copy`). Returns how many commitments' rows
+    were copied."""
+    if previous is not None and (previous / SQLITE_FILE).resolve() == path.resolve():
+        previous = None  # the file to write cannot be the one to copy from
+    plan = public_source.plan(json_path, previous) if json_path is not None and previous else None
+    db = PublicDatabase(path, snap, previous / SQLITE_FILE if plan and previous else None)
+    copied = 0
     try:
-        if json_path is not None:
-            for commitment in commitments_in_json(json_path):
+        if plan:
+            for step in plan:
+                if isinstance(step, tuple):
+                    db.copy(*step)
+                    copied += step[1] - step[0] + 1
+                else:
+                    db.add(public_source.commitment(step, public_source.JSON_FILE))
+        elif json_path is not None:
+            for commitment in public_source.commitments_in_json(json_path):
                 db.add(commitment)
         else:
             if session is None:
@@ -706,25 +469,4 @@ def write(
         leftover = Path(os.fspath(path) + suffix)
         if leftover.exists():
             leftover.unlink()
-
-
-def commitments_in_json(path: Path) -> Iterator[dict[str, Any]]:
-    """The ``commitments`` of a ``tracker.json`` one at a time, without holding the whole
-    document: it is written one commitment per line (see :class:`DataWriter`)."""
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.rstrip("\n").endswith('"commitments": ['):
-                break
-        else:
-            raise TrackerError(f"export: {path.name} has no commitments list")
-        for line in handle:
-            text = line.strip()
-            if text.startswith("]"):
-                return
-            if text.endswith(","):
-                text = text[:-1]
-            item = json.loads(text)
-            if not isinstance(item, dict):
-                raise TrackerError(f"export: {path.name}: a commitment is not an object")
-            yield item
-    raise TrackerError(f"export: {path.name} ends inside its commitments list")
+    return copied
