@@ -31,26 +31,28 @@ BATCH = 5000  # rows per executemany or COPY
 def insert_rows(
     session: Session,
     table: Table,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[dict[str, Any]] | Sequence[tuple[Any, ...]],
     *,
     same: dict[str, Any] | None = None,
     after_batch: Callable[[], None] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
-    """Insert ``rows`` (dicts with the same keys, in the same order) into ``table`` in the
-    session's transaction; ``same`` holds columns whose value every row shares.
+    """Insert ``rows`` (dicts with the same keys, in the same order; or, when ``columns``
+    names the columns, tuples of their values in that order) into ``table`` in the session's
+    transaction; ``same`` holds columns whose value every row shares.
     ``after_batch`` runs after each batch is written (a crash point in tests)."""
     if not rows:
         return
     same = same or {}
-    own = list(rows[0])
-    columns = own + list(same)
-    unset = [c.name for c in table.c if c.default is not None and c.name not in columns]
+    own = list(columns) if columns is not None else list(rows[0])
+    names_all = own + list(same)
+    unset = [c.name for c in table.c if c.default is not None and c.name not in names_all]
     if unset:  # a raw insert applies no Python-side default: the caller gives every value
         raise ValueError(f"insert_rows into {table.name}: no value for {', '.join(unset)}")
     connection = session.connection()
     dialect = connection.dialect
     shared: dict[type, Any] = {}  # the caches of the fast processors, for this call only
-    processors = [column_processor(table.c[name].type, dialect, shared) for name in columns]
+    processors = [column_processor(table.c[name].type, dialect, shared) for name in names_all]
     tail = tuple(
         proc(value) if proc else value
         for value, proc in zip(same.values(), processors[len(own) :], strict=True)
@@ -58,17 +60,17 @@ def insert_rows(
     row_processors = processors[: len(own)]
     if not any(row_processors):
         row_processors = []
-    names = ", ".join(columns)
+    names = ", ".join(names_all)
     postgresql = dialect.name == "postgresql" and not _row_security(session, table)
     if postgresql:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]  # psycopg's driver connection is untyped through SQLAlchemy
         statement = f"COPY {table.name} ({names}) FROM STDIN"
     else:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        marks = ", ".join(mark for _ in columns)
+        marks = ", ".join(mark for _ in names_all)
         statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"
     for start in range(0, len(rows), BATCH):
-        values = _values(rows[start : start + BATCH], row_processors, tail)
+        values = _values(rows[start : start + BATCH], row_processors, tail, columns is not None)
         if postgresql:
             _copy(cursor, statement, values, dialect)
         else:
@@ -98,14 +100,19 @@ def _row_security(session: Session, table: Table) -> bool:
 
 
 def _values(
-    rows: Sequence[dict[str, Any]], processors: list[Any], tail: tuple[Any, ...]
+    rows: Sequence[Any], processors: list[Any], tail: tuple[Any, ...], tuples: bool = False
 ) -> list[tuple[Any, ...]]:
-    """The rows as tuples in column order, each value through its column's processor: the
-    rows are turned into columns, each column with a processor is mapped through it whole,
-    and the columns are turned back into rows (both turns are ``zip``, done in C)."""
+    """The rows (dicts, or tuples when ``tuples``) as tuples in column order, each value
+    through its column's processor: the rows are turned into columns, each column with a
+    processor is mapped through it whole, and the columns are turned back into rows (both
+    turns are ``zip``, done in C)."""
     if not processors:
+        if tuples:
+            return [(*row, *tail) for row in rows] if tail else list(rows)
         return [(*row.values(), *tail) for row in rows]
-    columns: list[Any] = list(zip(*(row.values() for row in rows), strict=True))
+    columns: list[Any] = list(
+        zip(*(rows if tuples else (row.values() for row in rows)), strict=True)
+    )
     for i, proc in enumerate(processors):
         if proc is not None:
             columns[i] = map(proc, columns[i])

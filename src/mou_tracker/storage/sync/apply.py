@@ -11,9 +11,11 @@ largest id), so no insert has to return its id row by row.
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, insert, select, text, tuple_, update
@@ -45,9 +47,11 @@ from mou_tracker.storage.sync.common import (
     CHUNK,
     COMMITMENT_FIELDS,
     EVIDENCE_FIELDS,
+    EVIDENCE_HASH_KEYS,
     _bulk,
-    _flat_hash,
+    _fields_hash,
     _hash,
+    collector_paused,
 )
 from mou_tracker.storage.sync.plan import SyncPlan, plan_sync, taken_ids
 from mou_tracker.storage.sync.read import Document
@@ -59,6 +63,7 @@ def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
     return apply_plan(session, plan_sync(session, doc, actor=actor))
 
 
+@collector_paused
 def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
     """Write ``plan`` in the caller's transaction; return its report. Raises
     :class:`ConflictError` if the database changed under the plan (the caller rolls back)."""
@@ -155,9 +160,21 @@ def _apply_notes(session: Session, plan: SyncPlan, ids: dict[str, int]) -> None:
     _insert(session, Note, resolved)
 
 
+_FEW = 20  # fewer rows go in as one statement: insert_rows may cost a query more
+
+
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """One executemany of plain rows (all with the same keys) into ``model``'s table."""
-    if rows:
+    """Plain rows into ``model``'s table: by :func:`mou_tracker.domain.bulk.insert_rows` when
+    every row has the same keys in the same order and gives every column with a default a
+    value (the common case), else by one ORM executemany, which fills in the defaults."""
+    if not rows:
+        return
+    table = table_of(model)
+    keys = list(rows[0])
+    uniform = all(list(row) == keys for row in rows)
+    if len(rows) >= _FEW and uniform and all(c.default is None or c.name in keys for c in table.c):
+        insert_rows(session, table, rows)
+    else:
         session.execute(insert(model.__table__), rows)
 
 
@@ -304,11 +321,12 @@ def _apply_commitments(
     new_ids = allocate_ids(session, Commitment, len(plan.new_commitments))
     base = len(plan.commitments)
     payload, owners = [], []
+    # Many commitments share a last review, a memorandum and a cadence: each date once.
+    next_review = functools.cache(derived.next_review)
     for cid, (position, item) in zip(new_ids, plan.new_commitments, strict=True):
         memo = memos[item["memorandum"]]
-        payload.append(
-            _new_commitment(plan, cid, base + position if base else position, item, memo)
-        )
+        position = base + position if base else position
+        payload.append(_new_commitment(plan, cid, position, item, memo, next_review))
         owners += _owners(cid, item["owners"], party_ids)
         ids[item["ref"]] = cid
         versions[cid] = 1
@@ -329,7 +347,12 @@ def _owners(cid: int, owners: Iterable[dict[str, str]], party_ids: dict[str, int
 
 
 def _new_commitment(
-    plan: SyncPlan, cid: int, position: int, item: dict[str, Any], memo: Any
+    plan: SyncPlan,
+    cid: int,
+    position: int,
+    item: dict[str, Any],
+    memo: Any,
+    next_review: Callable[[date | None, date, str], date],
 ) -> dict[str, Any]:
     values = {k: item[k] for k in COMMITMENT_FIELDS}
     if item["restates"]:
@@ -344,7 +367,7 @@ def _new_commitment(
         **{k: item[k] for k in ("text_basis", "theme", "strength", "review_cadence")},
         "status": "not_assessed",
         "last_reviewed": item["last_reviewed"],
-        "next_review": derived.next_review(item["last_reviewed"], memo.signed, cadence),
+        "next_review": next_review(item["last_reviewed"], memo.signed, cadence),
         "target": item["target"],
         "original_target": item["target"],
         "added_at": item["added_at"],
@@ -386,13 +409,13 @@ def _apply_evidence(
     evidence_ids = dict(plan.evidence)
     if not plan.new_evidence:
         return evidence_ids
-    rows = [_new_evidence(plan, ids[ref], ev) for ref, ev in plan.new_evidence]
+    cids = [ids[ref] for ref, _ev in plan.new_evidence]
     wanted = [ev["id"] for _ref, ev in plan.new_evidence]
     taken = taken_ids(session, wanted)
     plan.report.renumbered = sum(1 for i in wanted if i is not None and i in taken)
     given = [i if i is not None and i not in taken else None for i in wanted]
-    fixed = [{**row, "id": i} for row, i in zip(rows, given, strict=True) if i is not None]
-    insert_rows(session, table_of(Evidence), fixed)
+    fixed = [n for n, i in enumerate(given) if i is not None]
+    _insert_evidence(session, plan, fixed, given, cids)
     if fixed and session.get_bind().dialect.name == "postgresql":
         # The serial sequence knows nothing of ids given explicitly: move it past them, or
         # the next record added would collide with a restored one.
@@ -405,11 +428,11 @@ def _apply_evidence(
     free = [n for n, i in enumerate(given) if i is None]
     for n, new_id in zip(free, allocate_ids(session, Evidence, len(free)), strict=True):
         given[n] = new_id
-    insert_rows(session, table_of(Evidence), [{**rows[n], "id": given[n]} for n in free])
+    _insert_evidence(session, plan, free, given, cids)
     revisions = []
-    for given_id, row, (_ref, ev) in zip(given, rows, plan.new_evidence, strict=True):
+    for given_id, cid, (_ref, ev) in zip(given, cids, plan.new_evidence, strict=True):
         assert given_id is not None
-        evidence_ids[(row["commitment_id"], row["url"])] = given_id
+        evidence_ids[(cid, ev["url"])] = given_id
         for rev in ev["revisions"]:
             recorded = plan.recorded(rev["recorded_at"], rev["at"])
             revisions.append({"evidence_id": given_id, **rev, "recorded_at": recorded})
@@ -417,21 +440,58 @@ def _apply_evidence(
     return evidence_ids
 
 
-def _new_evidence(plan: SyncPlan, cid: int, ev: dict[str, Any]) -> dict[str, Any]:
-    values = {k: ev[k] for k in EVIDENCE_FIELDS}
+# The columns of a new evidence row, in the order :func:`_new_evidence` gives their values.
+NEW_EVIDENCE_COLUMNS = (
+    "id",
+    "commitment_id",
+    "url",
+    *EVIDENCE_FIELDS,
+    "added_by",
+    "added_at",
+    "recorded_at",
+    "source_hash",
+    "version",
+    "updated_at",
+    "updated_by",
+)
+
+
+def _insert_evidence(
+    session: Session, plan: SyncPlan, which: list[int], given: list[int | None], cids: list[int]
+) -> None:
+    """Insert the new evidence records at positions ``which`` of ``plan.new_evidence``, with
+    the ids ``given`` and commitment ids ``cids`` at the same positions."""
+    new = plan.new_evidence
+    rows = [_new_evidence(plan, given[n], cids[n], new[n][1]) for n in which]
+    insert_rows(session, table_of(Evidence), rows, columns=NEW_EVIDENCE_COLUMNS)
+
+
+def _new_evidence(
+    plan: SyncPlan, evidence_id: int | None, cid: int, ev: dict[str, Any]
+) -> tuple[Any, ...]:
+    """One row of :data:`NEW_EVIDENCE_COLUMNS`."""
     last = ev["revisions"][-1] if ev["revisions"] else None
-    return {
-        "commitment_id": cid,
-        "url": ev["url"],
-        **values,
-        "added_by": ev["added_by"],
-        "added_at": ev["added_at"],
-        "recorded_at": plan.recorded(ev["recorded_at"], ev["added_at"]),
-        "source_hash": _flat_hash(values),
-        "version": 1,
-        "updated_at": last["at"] if last else ev["added_at"],
-        "updated_by": last["by"] if last else ev["added_by"],
-    }
+    added_at = ev["added_at"]
+    return (
+        evidence_id,
+        cid,
+        ev["url"],
+        ev["title"],  # the EVIDENCE_FIELDS, in their order
+        ev["publisher"],
+        ev["published"],
+        ev["kind"],
+        ev["direction"],
+        ev["confidence"],
+        ev["summary"],
+        ev["archived_url"],
+        ev["added_by"],
+        added_at,
+        plan.recorded(ev["recorded_at"], added_at),
+        _fields_hash(ev, EVIDENCE_HASH_KEYS),
+        1,
+        last["at"] if last else added_at,
+        last["by"] if last else ev["added_by"],
+    )
 
 
 def _apply_history(

@@ -23,13 +23,13 @@ class _Checker:
         # (validate.time_not_in_future, validate.day_not_in_future).
         self.now = now or v.clock()
         # The bounds of "not in the future", worked out once for the whole file.
-        self._latest_time = v.latest_time(self.now)
-        self._latest_day = v.latest_day(self.now)
+        self.latest_time = v.latest_time(self.now)
+        self.latest_day = v.latest_day(self.now)
 
     def when(self, value: Any, name: str) -> datetime:
         """A TOML offset date-time that is not later than now (plus the clock skew allowed)."""
         at = _toml_ts(value, name)
-        if at > self._latest_time:  # the rule's own words for the refusal
+        if at > self.latest_time:  # the rule's own words for the refusal
             return v.time_not_in_future(at, name, now=self.now)
         return at
 
@@ -52,7 +52,7 @@ class _Checker:
     def day(self, value: Any, name: str) -> date | None:
         """An optional TOML date that is not later than today (a day begun somewhere on Earth)."""
         day = _optional_date(value, name)
-        if day is not None and day > self._latest_day:
+        if day is not None and day > self.latest_day:
             return v.day_not_in_future(day, name, now=self.now)
         return day
 

@@ -38,6 +38,7 @@ from mou_tracker.storage.sync.common import (
     PARTY_FIELDS,
     _hash,
     _plain,
+    collector_paused,
 )
 from mou_tracker.storage.sync.compare import (
     _commitment_values,
@@ -154,6 +155,7 @@ class SyncPlan:
             yield f"evidence {e.ref} {e.url} ({fields})"
 
 
+@collector_paused
 def plan_sync(
     session: Session, doc: Document, *, actor: str, now: datetime | None = None
 ) -> SyncPlan:
@@ -335,13 +337,16 @@ def _plan_evidence(session: Session, plan: SyncPlan) -> dict[int, str]:
     compared = itemgetter(*EVIDENCE_FIELDS)  # the file's values in the order of row[5:]
     for item in plan.doc.commitments:
         known = plan.commitments.get(item["ref"])
+        if known is None:  # a new commitment: all its evidence is new
+            ref = item["ref"]
+            plan.new_evidence.extend([(ref, ev) for ev in item["evidence"]])
+            continue
         for n, ev in enumerate(item["evidence"], start=1):
-            row = None if known is None else evidence_db.get((known[0], ev["url"]))
+            row = evidence_db.get((known[0], ev["url"]))
             if row is not None and row[5:] == compared(ev):
                 continue  # equal values: what _three_way calls "same", without two dicts
-            values = {k: ev[k] for k in EVIDENCE_FIELDS}
             if row is None:
-                twin = None if known is None else same_page.find(known[0], ev["url"])
+                twin = same_page.find(known[0], ev["url"])
                 if twin is not None:
                     raise InvalidInput(
                         f"{plan.doc.source_name}: commitment[{item['ref']}].evidence[{n}].url",
@@ -349,6 +354,7 @@ def _plan_evidence(session: Session, plan: SyncPlan) -> dict[int, str]:
                     )
                 plan.new_evidence.append((item["ref"], ev))
                 continue
+            values = {k: ev[k] for k in EVIDENCE_FIELDS}
             old = {k: getattr(row, k) for k in EVIDENCE_FIELDS}
             verdict = _three_way(values, old, row.source_hash)
             if verdict == "file":

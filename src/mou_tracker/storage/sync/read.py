@@ -24,7 +24,11 @@ from mou_tracker.domain.vocab import (
     TEXT_BASES,
 )
 from mou_tracker.storage.sync.checks import _Checker, _list, _str, _toml_date, _top
-from mou_tracker.storage.sync.common import CORRECTION_FIELDS, SCHEMA_VERSION
+from mou_tracker.storage.sync.common import (
+    CORRECTION_FIELDS,
+    SCHEMA_VERSION,
+    collector_paused,
+)
 from mou_tracker.storage.sync.read_logs import _validate_link_checks, _validate_sync_runs
 from mou_tracker.storage.sync.records import (
     _EvidenceReader,
@@ -62,6 +66,7 @@ def read_document(path: Path | str) -> Document:
     return parse_document(text, p.name, sha256=hashlib.sha256(raw).hexdigest())
 
 
+@collector_paused
 def parse_document(
     text: str,
     filename: str = "commitments.toml",

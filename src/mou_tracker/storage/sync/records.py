@@ -23,6 +23,7 @@ from mou_tracker.storage.sync.checks import (
     _str,
     _toml_date,
 )
+from mou_tracker.storage.sync.plain import plain_evidence
 
 EVIDENCE_KEYS = frozenset(
     {
@@ -56,6 +57,8 @@ EVIDENCE_COLUMNS = (
     "summary",
     "archived_url",
 )
+# The keys of a record that the one-pass read (``_EvidenceReader.read``) leaves to the rest.
+_EXTRA = frozenset({"id", "revision", "recorded_at"})
 _ACTOR = _str("actor")
 _REASON = _str("reason", True)
 
@@ -78,7 +81,17 @@ class _EvidenceReader:
         result = []
         urls: set[str] = set()
         pages: dict[str, tuple[int, str, Any]] = {}  # same_page(url) -> (position, url, id)
+        bounds = (EVIDENCE_KEYS, EVIDENCE_REQUIRED, ck.latest_day, ck.latest_time)
         for j, item in enumerate(items):
+            plain = plain_evidence(item, *bounds)
+            if plain is not None and not item.keys() & _EXTRA:
+                record, page = plain
+                url = record["url"]
+                if url not in urls and page not in pages:  # else the general path says why
+                    urls.add(url)
+                    pages[page] = (len(urls), url, None)
+                    result.append(record)
+                    continue
             epath = path + ("evidence", j)
             result.append(self.record(item, epath, f"{label}.evidence[{j + 1}]", urls, pages))
         return result
@@ -92,7 +105,32 @@ class _EvidenceReader:
         pages: dict[str, tuple[int, str, Any]],
     ) -> dict[str, Any]:
         """One evidence record, checked column by column; ``urls`` and ``pages`` hold those of
-        the commitment's records before it."""
+        the commitment's records before it. A record of the common shape takes one pass
+        (:func:`mou_tracker.storage.sync.plain.plain_evidence`), with the same result."""
+        ck = self.ck
+        plain = plain_evidence(
+            item, EVIDENCE_KEYS, EVIDENCE_REQUIRED, ck.latest_day, ck.latest_time
+        )
+        if plain is None:
+            return self.checked(item, epath, elabel, urls, pages)
+        record, page = plain
+        evidence_id = self.evidence_id(item, epath, elabel)
+        self.unique(record["url"], page, evidence_id, epath, elabel, urls, pages)
+        if "revision" in item:
+            record["revisions"] = _revisions(item, epath, elabel, ck)
+        record["recorded_at"] = ck.recorded(item, epath, elabel, record["added_at"])
+        record["id"] = evidence_id
+        return record
+
+    def checked(
+        self,
+        item: Any,
+        epath: tuple[Any, ...],
+        elabel: str,
+        urls: set[str],
+        pages: dict[str, tuple[int, str, Any]],
+    ) -> dict[str, Any]:
+        """:meth:`record` by the general path: every check in turn, the first to fail raising."""
         ck = self.ck
         ck.table(item, epath, elabel, EVIDENCE_KEYS, EVIDENCE_REQUIRED)
         published = ck.field(item, "published", epath, elabel, ck.day)
@@ -108,16 +146,7 @@ class _EvidenceReader:
                     raise ck.fail(epath + (name,), exc.field, exc.problem) from None
                 raise
         url = fields["url"]
-        if url in urls:
-            raise ck.fail(epath + ("url",), f"{elabel}.url", "is listed twice on this commitment")
-        page = v.same_page(url)
-        earlier = pages.get(page)
-        if earlier is not None:
-            k, first_url, first_id = earlier
-            name = f"evidence #{first_id}" if first_id is not None else f"evidence[{k}]"
-            raise ck.fail(epath + ("url",), f"{elabel}.url", f"same page as {name} ({first_url})")
-        urls.add(url)
-        pages[page] = (len(urls), url, evidence_id)
+        self.unique(url, v.same_page(url), evidence_id, epath, elabel, urls, pages)
         added_at = ck.field(item, "added_at", epath, elabel, ck.when)
         revisions = _revisions(item, epath, elabel, ck) if "revision" in item else []
         return {
@@ -128,6 +157,29 @@ class _EvidenceReader:
             "revisions": revisions,
             "id": evidence_id,
         }
+
+    def unique(
+        self,
+        url: str,
+        page: str,
+        evidence_id: Any,
+        epath: tuple[Any, ...],
+        elabel: str,
+        urls: set[str],
+        pages: dict[str, tuple[int, str, Any]],
+    ) -> None:
+        """Refuse a URL, or another address of the same page, listed twice on a commitment;
+        else remember it in ``urls`` and ``pages``."""
+        ck = self.ck
+        if url in urls:
+            raise ck.fail(epath + ("url",), f"{elabel}.url", "is listed twice on this commitment")
+        earlier = pages.get(page)
+        if earlier is not None:
+            k, first_url, first_id = earlier
+            name = f"evidence #{first_id}" if first_id is not None else f"evidence[{k}]"
+            raise ck.fail(epath + ("url",), f"{elabel}.url", f"same page as {name} ({first_url})")
+        urls.add(url)
+        pages[page] = (len(urls), url, evidence_id)
 
     def evidence_id(self, item: dict[str, Any], epath: tuple[Any, ...], elabel: str) -> Any:
         """The optional ``id`` a dump gives a record: a key used only to create it."""
