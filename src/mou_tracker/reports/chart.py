@@ -34,7 +34,7 @@ WIDTH, HEIGHT = 760, 330
 LEFT, RIGHT, TOP, BOTTOM = 44, 200, 28, 40
 
 # The effective-date series, beside the recorded one (status-over-time.svg and
-# data/status-by-date.csv, named in reports/pages.py).
+# data/status-by-date.csv, named in reports/words.py).
 EFFECTIVE_CHART_FILE = "status-by-effective-date.svg"
 EFFECTIVE_CSV_FILE = "data/status-by-effective-date.csv"
 
