@@ -92,7 +92,7 @@ def test_a_failed_bulk_sync_keeps_the_triggers_and_nothing_else(tmp_path, monkey
     def broken(*_a, **_k):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk gone")
 
-    monkeypatch.setattr(sync_apply, "_apply_evidence", broken)
+    monkeypatch.setattr(sync_apply, "apply_evidence", broken)
     with pytest.raises(RuntimeError, match="disk gone"):
         sync_file(engine, SHIPPED)
     assert _triggers(engine) == before and _index(engine) == []

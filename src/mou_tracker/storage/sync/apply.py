@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, select, text, tuple_, update
+from sqlalchemy import CursorResult, delete, select, tuple_, update
 from sqlmodel import Session, col
 
 from mou_tracker.domain import chain, derived
@@ -28,7 +28,6 @@ from mou_tracker.domain.models import (
     Commitment,
     CommitmentRevision,
     Evidence,
-    EvidenceRevision,
     HistoryEntry,
     HistoryEvidence,
     LinkCheck,
@@ -42,20 +41,19 @@ from mou_tracker.domain.models import (
 )
 from mou_tracker.domain.versioned import check_versions, versioned_update, versioned_update_many
 from mou_tracker.storage import search_index
+from mou_tracker.storage.sync.apply_evidence import apply_evidence
 from mou_tracker.storage.sync.bulk_load import indexes_after, search_filled_after
 from mou_tracker.storage.sync.common import (
     CHUNK,
     COMMITMENT_FIELDS,
-    EVIDENCE_FIELDS,
-    EVIDENCE_HASH_KEYS,
     _bulk,
-    _fields_hash,
     _hash,
     collector_paused,
 )
-from mou_tracker.storage.sync.plan import SyncPlan, plan_sync, taken_ids
+from mou_tracker.storage.sync.plan import SyncPlan, plan_sync
 from mou_tracker.storage.sync.read import Document
 from mou_tracker.storage.sync.report import SyncReport
+from mou_tracker.storage.sync.rows import allocate_ids, insert_plain
 
 
 def sync_document(session: Session, doc: Document, *, actor: str) -> SyncReport:
@@ -81,7 +79,7 @@ def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
         memos = _apply_memoranda(session, plan)
         ids, versions = _apply_commitments(session, plan, party_ids, memos)
         sys.audit("mou_tracker.crashpoint", "sync:commitments")  # see faults.py
-        evidence_ids = _apply_evidence(session, plan, ids)
+        evidence_ids = apply_evidence(session, plan, ids)
         sys.audit("mou_tracker.crashpoint", "sync:evidence")
         _apply_history(session, plan, ids, versions, evidence_ids)
         _apply_retargets(session, plan, ids, versions, evidence_ids)
@@ -117,7 +115,7 @@ def _apply_notes(session: Session, plan: SyncPlan, ids: dict[str, int]) -> None:
     plain = [n for n in plan.notes if n[1]["withdraws"] is None]
     later = [n for n in plan.notes if n[1]["withdraws"] is not None]
     # without the key, so that a sync with no withdrawal writes what it wrote before 0011
-    _insert(
+    insert_plain(
         session,
         Note,
         [
@@ -157,41 +155,7 @@ def _apply_notes(session: Session, plan: SyncPlan, ids: dict[str, int]) -> None:
         else:
             taken.add(target)
         resolved.append({"commitment_id": ids[ref], **note, "withdraws": target})
-    _insert(session, Note, resolved)
-
-
-_FEW = 20  # fewer rows go in as one statement: insert_rows may cost a query more
-
-
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Plain rows into ``model``'s table: by :func:`mou_tracker.domain.bulk.insert_rows` when
-    every row has the same keys in the same order and gives every column with a default a
-    value (the common case), else by one ORM executemany, which fills in the defaults."""
-    if not rows:
-        return
-    table = table_of(model)
-    keys = list(rows[0])
-    uniform = all(list(row) == keys for row in rows)
-    if len(rows) >= _FEW and uniform and all(c.default is None or c.name in keys for c in table.c):
-        insert_rows(session, table, rows)
-    else:
-        session.execute(insert(model.__table__), rows)
-
-
-def allocate_ids(session: Session, model: Any, count: int) -> list[int]:
-    """``count`` unused ids of ``model``'s table, increasing. PostgreSQL reserves them from the
-    table's sequence (safe beside other writers); SQLite continues from the largest id, which
-    is what it would choose itself, while this transaction holds the write lock."""
-    if count == 0:
-        return []
-    table = model.__table__.name
-    if session.get_bind().dialect.name == "postgresql":
-        query = text(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
-        )
-        return sorted(int(i) for i in session.execute(query, {"n": count}).scalars())
-    top = int(session.execute(select(func.max(model.id))).scalar() or 0)
-    return list(range(top + 1, top + 1 + count))
+    insert_plain(session, Note, resolved)
 
 
 def _check_still_new(session: Session, plan: SyncPlan) -> None:
@@ -317,7 +281,7 @@ def _apply_commitments(
             **columns,
         )
         session.execute(delete(Owner).where(col(Owner.commitment_id) == change.id))
-        _insert(session, Owner, _owners(change.id, item["owners"], party_ids))
+        insert_plain(session, Owner, _owners(change.id, item["owners"], party_ids))
     new_ids = allocate_ids(session, Commitment, len(plan.new_commitments))
     base = len(plan.commitments)
     payload, owners = [], []
@@ -332,7 +296,7 @@ def _apply_commitments(
         versions[cid] = 1
     insert_rows(session, table_of(Commitment), payload)
     insert_rows(session, table_of(Owner), owners)
-    _insert(
+    insert_plain(
         session,
         CommitmentRevision,
         [{"commitment_id": ids[ref], **c} for ref, c in plan.corrections],
@@ -379,121 +343,6 @@ def _new_commitment(
     }
 
 
-def _apply_evidence(
-    session: Session, plan: SyncPlan, ids: dict[str, int]
-) -> dict[tuple[int, str], int]:
-    """Update what the file changed (each with a public revision), insert what is new.
-    Returns the id of every evidence record, existing or new, by (commitment id, URL)."""
-    for change in plan.changed_evidence:
-        # The revision goes in first: the database lets the date of cited evidence move only
-        # when the newest revision records that move.
-        revision = {
-            "evidence_id": change.id,
-            "at": plan.now,
-            "by": plan.actor,
-            "reason": "updated from commitments.toml by sync",
-            "changes": change.changes,
-        }
-        _insert(session, EvidenceRevision, [revision])
-        versioned_update(
-            session,
-            Evidence,
-            change.id,
-            change.seen,
-            what=f"evidence {change.ref} {change.url}",
-            actor=plan.actor,
-            at=plan.now,
-            source_hash=_hash(change.values),
-            **change.values,
-        )
-    evidence_ids = dict(plan.evidence)
-    if not plan.new_evidence:
-        return evidence_ids
-    cids = [ids[ref] for ref, _ev in plan.new_evidence]
-    wanted = [ev["id"] for _ref, ev in plan.new_evidence]
-    taken = taken_ids(session, wanted)
-    plan.report.renumbered = sum(1 for i in wanted if i is not None and i in taken)
-    given = [i if i is not None and i not in taken else None for i in wanted]
-    fixed = [n for n, i in enumerate(given) if i is not None]
-    _insert_evidence(session, plan, fixed, given, cids)
-    if fixed and session.get_bind().dialect.name == "postgresql":
-        # The serial sequence knows nothing of ids given explicitly: move it past them, or
-        # the next record added would collide with a restored one.
-        session.execute(
-            text(
-                "SELECT setval(pg_get_serial_sequence('evidence', 'id'), "
-                "(SELECT max(id) FROM evidence))"
-            )
-        )
-    free = [n for n, i in enumerate(given) if i is None]
-    for n, new_id in zip(free, allocate_ids(session, Evidence, len(free)), strict=True):
-        given[n] = new_id
-    _insert_evidence(session, plan, free, given, cids)
-    revisions = []
-    for given_id, cid, (_ref, ev) in zip(given, cids, plan.new_evidence, strict=True):
-        assert given_id is not None
-        evidence_ids[(cid, ev["url"])] = given_id
-        for rev in ev["revisions"]:
-            recorded = plan.recorded(rev["recorded_at"], rev["at"])
-            revisions.append({"evidence_id": given_id, **rev, "recorded_at": recorded})
-    _insert(session, EvidenceRevision, revisions)
-    return evidence_ids
-
-
-# The columns of a new evidence row, in the order :func:`_new_evidence` gives their values.
-NEW_EVIDENCE_COLUMNS = (
-    "id",
-    "commitment_id",
-    "url",
-    *EVIDENCE_FIELDS,
-    "added_by",
-    "added_at",
-    "recorded_at",
-    "source_hash",
-    "version",
-    "updated_at",
-    "updated_by",
-)
-
-
-def _insert_evidence(
-    session: Session, plan: SyncPlan, which: list[int], given: list[int | None], cids: list[int]
-) -> None:
-    """Insert the new evidence records at positions ``which`` of ``plan.new_evidence``, with
-    the ids ``given`` and commitment ids ``cids`` at the same positions."""
-    new = plan.new_evidence
-    rows = [_new_evidence(plan, given[n], cids[n], new[n][1]) for n in which]
-    insert_rows(session, table_of(Evidence), rows, columns=NEW_EVIDENCE_COLUMNS)
-
-
-def _new_evidence(
-    plan: SyncPlan, evidence_id: int | None, cid: int, ev: dict[str, Any]
-) -> tuple[Any, ...]:
-    """One row of :data:`NEW_EVIDENCE_COLUMNS`."""
-    last = ev["revisions"][-1] if ev["revisions"] else None
-    added_at = ev["added_at"]
-    return (
-        evidence_id,
-        cid,
-        ev["url"],
-        ev["title"],  # the EVIDENCE_FIELDS, in their order
-        ev["publisher"],
-        ev["published"],
-        ev["kind"],
-        ev["direction"],
-        ev["confidence"],
-        ev["summary"],
-        ev["archived_url"],
-        ev["added_by"],
-        added_at,
-        plan.recorded(ev["recorded_at"], added_at),
-        _fields_hash(ev, EVIDENCE_HASH_KEYS),
-        1,
-        last["at"] if last else added_at,
-        last["by"] if last else ev["added_by"],
-    )
-
-
 def _apply_history(
     session: Session,
     plan: SyncPlan,
@@ -536,7 +385,7 @@ def _apply_history(
             for cid, e in entries
         ],
     )
-    _insert(session, HistoryEntry, stamped)
+    insert_plain(session, HistoryEntry, stamped)
     links = [
         {"history_id": row["id"], "evidence_id": evidence_ids[(cid, url)]}
         for row, (cid, e) in zip(stamped, entries, strict=True)
@@ -584,7 +433,7 @@ def _apply_retargets(
         return f"commitment {refs[cid]}"
 
     check_versions(session, Commitment, [(cid, versions[cid]) for cid in refs], what=what)
-    _insert(session, TargetChange, rows)
+    insert_plain(session, TargetChange, rows)
     updates = []
     for ref, extra in plan.retargets:
         cid = ids[ref]
