@@ -226,3 +226,74 @@ def test_show_as_json_marks_a_withdrawn_note_as_the_export_does(mini, db_url, tm
     assert marked["by"] == "bob" and "Wrong ref" in marked["reason"]
     withdrawal = next(n for n in notes.values() if "Wrong ref" in n["body"])
     assert marked["at"] == withdrawal["at"]
+
+
+TWINS = """
+[[commitment.note]]
+at = 2025-03-08T09:00:00Z
+author = "seed"
+visibility = "public"
+body = "First of two at nine."
+
+[[commitment.note]]
+at = 2025-03-08T09:00:00Z
+author = "seed"
+visibility = "public"
+body = "Second of two at nine."
+"""
+
+
+def _with_notes(extra: str) -> str:
+    marker = 'body = "Internal only."\n'
+    text = MINI_TEXT.replace(marker, marker + TWINS + extra, 1)
+    assert text != MINI_TEXT
+    return text
+
+
+def _withdrawal(at: str, named: str) -> str:
+    return (
+        f'\n[[commitment.note]]\nat = {at}\nauthor = "seed"\nvisibility = "public"\n'
+        f'body = "Withdrawn."\nwithdraws = {named}\n'
+    )
+
+
+def test_twin_notes_each_withdrawn_by_position_and_kept_through_a_dump(mini, other_url):
+    """Two notes with the same time and author: a withdrawal names which one (``nth``), the
+    dump writes ``nth`` only where it is needed, and a restore withdraws the same note."""
+    second = '{ at = 2025-03-08T09:00:00Z, author = "seed", nth = 2 }'
+    report = _sync_text(mini, _with_notes(_withdrawal("2025-03-09T10:00:00Z", second)))
+    assert not report.conflicts
+    notes = _detail(mini, "T-1").notes
+    gone = {n.body for n in notes if n.id in undo.withdrawn_note_ids(notes)}
+    assert gone == {"Second of two at nine."}
+    dumped = _dump(mini)
+    assert 'author = "seed", nth = 2 }' in dumped
+    restored = make_engine(other_url)
+    try:
+        create_schema(restored)
+        assert not _sync_text(restored, dumped).conflicts
+        notes = _detail(restored, "T-1").notes
+        assert {n.body for n in notes if n.id in undo.withdrawn_note_ids(notes)} == gone
+        assert _dump(restored) == dumped
+    finally:
+        restored.dispose()
+
+
+def test_both_twins_may_be_withdrawn_and_neither_twice(mini):
+    first = '{ at = 2025-03-08T09:00:00Z, author = "seed" }'
+    second = '{ at = 2025-03-08T09:00:00Z, author = "seed", nth = 2 }'
+    both = _withdrawal("2025-03-09T10:00:00Z", first) + _withdrawal("2025-03-09T11:00:00Z", second)
+    before = _dump(mini)
+    twice = _withdrawal("2025-03-09T10:00:00Z", second) + _withdrawal(
+        "2025-03-09T11:00:00Z", second
+    )
+    with pytest.raises(InvalidInput, match="already withdrawn"):
+        _sync_text(mini, _with_notes(twice))
+    third = '{ at = 2025-03-08T09:00:00Z, author = "seed", nth = 3 }'
+    with pytest.raises(InvalidInput, match=r"nth: names note 3 of 2"):
+        _sync_text(mini, _with_notes(_withdrawal("2025-03-09T10:00:00Z", third)))
+    assert _dump(mini) == before
+    assert not _sync_text(mini, _with_notes(both)).conflicts
+    notes = _detail(mini, "T-1").notes
+    gone = {n.body for n in notes if n.id in undo.withdrawn_note_ids(notes)}
+    assert gone == {"First of two at nine.", "Second of two at nine."}

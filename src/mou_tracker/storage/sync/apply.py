@@ -110,8 +110,9 @@ def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
 
 def _apply_notes(session: Session, plan: SyncPlan, ids: dict[str, int]) -> None:
     """New notes; then the withdrawals among them, each with ``withdraws`` set to the id of the
-    note it names by time and author (the earliest such note of its commitment that is not a
-    withdrawal: a withdrawal is never withdrawn, so two passes reach every link)."""
+    note it names by time, author and ``nth`` (the nth note of its commitment with that time
+    and author that is not a withdrawal: a withdrawal is never withdrawn, so two passes reach
+    every link)."""
     plain = [n for n in plan.notes if n[1]["withdraws"] is None]
     later = [n for n in plan.notes if n[1]["withdraws"] is not None]
     # without the key, so that a sync with no withdrawal writes what it wrote before 0011
@@ -138,13 +139,16 @@ def _apply_notes(session: Session, plan: SyncPlan, ids: dict[str, int]) -> None:
             )
         )
     )
-    first: dict[tuple[int, Any, str], int] = {}
+    # (commitment, time, author) -> the ids of the notes that are not withdrawals, in the
+    # order they were added: a withdrawal names the nth of them (records._withdrawn_note).
+    named: dict[tuple[int, Any, str], list[int]] = {}
     for note_id, cid, at, author in rows:
-        first.setdefault((cid, at, author), note_id)
+        named.setdefault((cid, at, author), []).append(note_id)
     resolved = []
     for ref, note in later:
-        at, author = note["withdraws"]
-        target = first.get((ids[ref], at, author))
+        at, author, nth = note["withdraws"]
+        candidates = named.get((ids[ref], at, author), [])
+        target = candidates[nth - 1] if nth <= len(candidates) else None
         if target is None or target in taken:
             plan.report.conflicts.append(
                 f"commitment {ref}: the note of {at.isoformat()} withdrawing the note of "

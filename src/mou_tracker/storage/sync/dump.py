@@ -172,6 +172,14 @@ def _dump_records(lines: list[str], d: Any) -> None:
         _emit(lines, "evidence", t.evidence_url)
         lines.append("")
     notes_by_id = {n.id: n for n in d.notes}
+    # Where notes that are not withdrawals share a time and an author, a withdrawal names
+    # which of them it takes back (``nth``, 1 and left out for the first).
+    nth: dict[int, int] = {}
+    seen: dict[tuple[Any, str], int] = {}
+    for n in d.notes:
+        if n.withdraws is None:
+            same = (n.at, n.author)
+            seen[same] = nth[n.id] = seen.get(same, 0) + 1
     for n in d.notes:
         lines.append("[[commitment.note]]")
         _emit(lines, "at", n.at)
@@ -181,7 +189,10 @@ def _dump_records(lines: list[str], d: Any) -> None:
         _emit(lines, "body", n.body)
         gone = notes_by_id.get(n.withdraws) if n.withdraws is not None else None
         if gone is not None:  # named by time and author: ids change between databases
-            _emit(lines, "withdraws", {"at": gone.at, "author": gone.author})
+            named: dict[str, Any] = {"at": gone.at, "author": gone.author}
+            if nth.get(gone.id, 1) > 1:
+                named["nth"] = nth[gone.id]
+            _emit(lines, "withdraws", named)
         lines.append("")
 
 

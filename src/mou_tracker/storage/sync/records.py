@@ -458,25 +458,41 @@ def _withdrawn_note(
     ck: _Checker,
     note: dict[str, Any],
     earlier: list[dict[str, Any]],
-) -> tuple[datetime, str]:
+) -> tuple[datetime, str, int]:
     """``withdraws = { at = ..., author = ... }``: the earlier note of the same commitment and
     visibility that this note withdraws (domain/undo.py), named by time and author because
-    ids differ between databases. It may not be a withdrawal itself nor withdrawn twice."""
+    ids differ between databases. Where several earlier notes that are not withdrawals share
+    that time and author, ``nth = N`` names the N-th of them in the file (1 when left out). It
+    may not be a withdrawal itself nor withdrawn twice. Returns (at, author, nth)."""
     wpath, wlabel = path + ("withdraws",), f"{label}.withdraws"
     ref = item["withdraws"]
     if not isinstance(ref, dict):
         raise ck.fail(wpath, wlabel, "must be a table { at = ..., author = ... }")
-    ck.table(ref, wpath, wlabel, {"at", "author"}, {"at", "author"})
+    ck.table(ref, wpath, wlabel, {"at", "author", "nth"}, {"at", "author"})
     at = ck.field(ref, "at", wpath, wlabel, ck.when)
     author = ck.field(ref, "author", wpath, wlabel, _str("actor"))
     named = [n for n in earlier if n["at"] == at and n["author"] == author]
     if not named:
         raise ck.fail(wpath, wlabel, "names no earlier note of this commitment")
-    target = named[0]
+    nth = 1
+    if "nth" in ref:
+        nth = ref["nth"]
+        if type(nth) is not int or nth < 1:
+            raise ck.fail(wpath + ("nth",), f"{wlabel}.nth", "must be a whole number from 1")
+        plain = [n for n in named if n["withdraws"] is None]
+        if nth > len(plain):
+            raise ck.fail(
+                wpath + ("nth",),
+                f"{wlabel}.nth",
+                f"names note {nth} of {len(plain)} at that time by that author",
+            )
+        target = plain[nth - 1]
+    else:
+        target = named[0]
     if target["withdraws"] is not None:
         raise ck.fail(wpath, wlabel, "names a note that is itself a withdrawal")
     if target["visibility"] != note["visibility"]:
         raise ck.fail(wpath, wlabel, "names a note of another visibility")
-    if any(n["withdraws"] == (at, author) for n in earlier):
+    if any(n["withdraws"] == (at, author, nth) for n in earlier):
         raise ck.fail(wpath, wlabel, "names a note that is already withdrawn")
-    return (at, author)
+    return (at, author, nth)
