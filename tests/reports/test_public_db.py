@@ -248,6 +248,40 @@ def test_a_previous_file_not_as_its_manifest_lists_it_is_not_copied_from(
     assert path.read_bytes() == cold.read_bytes()
 
 
+def test_a_reexport_trusts_previous_files_untouched_since_without_hashing_them(
+    tracker,  # noqa: F811
+    tmp_path,
+    copied,
+    monkeypatch,
+):
+    """The export cache keeps the facts of tracker.sqlite and tracker.json: while they are
+    unchanged, the next export copies from them without hashing them again (an edit changes
+    their ctime, and then they are hashed: the test above)."""
+    out = tmp_path / "exports"
+    _export(tracker, out)
+    hashed: list[str] = []
+    real = public_source.hashlib
+
+    class Counting:
+        def file_digest(self, handle: Any, name: str) -> Any:
+            hashed.append("file")
+            return real.file_digest(handle, name)
+
+        def sha256(self, data: bytes = b"") -> Any:
+            hashed.append("bytes")
+            return real.sha256(data)
+
+    monkeypatch.setattr(public_source, "hashlib", Counting())
+    with frozen_clock(T0 + timedelta(days=2)):
+        _review(tracker)
+    _export(tracker, out)
+    assert copied == [0, 2]
+    assert hashed == []
+    _export(tracker, tmp_path / "cold")
+    name = public_db.SQLITE_FILE
+    assert (out / name).read_bytes() == (tmp_path / "cold" / name).read_bytes()
+
+
 @pytest.mark.parametrize("most", [2, 1])
 def test_a_reexport_after_the_commitments_are_reordered(
     tracker,  # noqa: F811

@@ -185,7 +185,20 @@ class Doc:
         """A table; ``align`` as for :func:`markdown.table` (one letter per column)."""
         if len(align) > len(headers):
             raise ValueError(f"{len(align)} alignments for {len(headers)} columns")
-        self.out.append(md.table(headers, [[markdown_of(c) for c in row] for row in rows], align))
+        # Index tables repeat most cells (dates, statuses, owners, counts): each distinct
+        # cell is written once.
+        written: dict[tuple[Piece, ...], str] = {}
+        lines: list[list[str]] = []
+        for row in rows:
+            line: list[str] = []
+            for c in row:
+                key = tuple(c)
+                text = written.get(key)
+                if text is None:
+                    text = written[key] = md.cell("".join([p[1] for p in c]))
+                line.append(text)
+            lines.append(line)
+        self.out.append(md.table_of_cells(headers, lines, align))
         self.blocks.append(("table", headers, rows, align))
 
     def markdown_lines(self, lines: Sequence[str]) -> None:
@@ -322,9 +335,15 @@ class Doc:
                     for pieces in paragraphs:
                         _join_runs(pieces, texts)
             elif kind == "table":
+                # Every cell starts a run, so no label spans two cells: each distinct
+                # cell is searched once.
+                seen: set[tuple[Piece, ...]] = set()
                 for row in block[2]:
                     for cell in row:
-                        _join_runs(cell, texts)
+                        key = tuple(cell)
+                        if key not in seen:
+                            seen.add(key)
+                            _join_runs(cell, texts)
             elif kind == "md":
                 found |= html_report._evidence_labels(block[1])
         joined = "".join(texts)
@@ -356,17 +375,22 @@ def _table_html(
         f'{style} data-label="{escapeHtml(h)}"' for h, style in zip(headers, styles, strict=True)
     ]
     meters = [h == "Meter" for h in headers]
+    # Each distinct cell of a column is made once (a cell's HTML depends only on its pieces,
+    # whether it is a Meter cell and the page's evidence numbers).
+    made: list[dict[tuple[Piece, ...], str]] = [{} for _ in headers]
     for row in rows:
-        cells = [_trim(c) for c in row]
         if timeline:
-            tid = ids.unique(html_report.timeline_id(_raw_text(cells[0])))
+            tid = ids.unique(html_report.timeline_id(_raw_text(_trim(row[0]))))
             body.append(f'<tr id="{escapeHtml(tid)}">\n')
         else:
             body.append("<tr>\n")
-        for label, meter, cell in zip(labels, meters, cells, strict=True):
-            body.append(f"<td{label}>")
-            body.append(_inline(cell, evidence_ids, root, True, meter))
-            body.append("</td>\n")
+        for label, meter, column, cell in zip(labels, meters, made, row, strict=True):
+            key = tuple(cell)
+            html = column.get(key)
+            if html is None:
+                inner = _inline(_trim(cell), evidence_ids, root, True, meter)
+                html = column[key] = f"<td{label}>{inner}</td>\n"
+            body.append(html)
         body.append("</tr>\n")
     body.append("</tbody>\n</table>\n")
 

@@ -342,13 +342,23 @@ def _pages_job(details: list[Any]) -> tuple[dict[str, str], dict[str, str], int]
     return files.hashes, files.sources, files.linked
 
 
-def _public_db_job(path: str, json_path: str, previous: str | None) -> int:
-    """In a worker: data/tracker.sqlite from the tracker.json this export has written."""
+def _public_db_job(path: str, json_path: str, previous: str | None, trusted: list[str]) -> str:
+    """In a worker: data/tracker.sqlite from the tracker.json this export has written; its
+    hash."""
+    old = Path(previous) if previous else None
+    return _build_public_db(_WORKER["snap"], Path(path), Path(json_path), old, trusted)
+
+
+def _build_public_db(
+    snap: model.Snapshot, path: Path, json_path: Path, previous: Path | None, trusted: list[str]
+) -> str:
+    """data/tracker.sqlite from the tracker.json this export has written; its hash (taken
+    here, in the worker or thread, not in the process writing the pages)."""
     from mou_tracker.reports import public_db
 
-    return public_db.write(
-        None, _WORKER["snap"], Path(path), Path(json_path), Path(previous) if previous else None
-    )
+    public_db.write(None, snap, path, json_path, previous, trusted)
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class _Renderer:
@@ -500,15 +510,13 @@ def _write_all(
         # The previous export's rows are copied where its lines are unchanged, if this
         # code wrote it (the cache holds keys only then).
         previous = files.previous if cache.old_keys else None
-        sqlite = _start_public_db(session, snap, files, renderer, formats, previous)
+        sqlite = _start_public_db(session, snap, files, renderer, formats, previous, cache)
         _write_pages(session, snap, files, renderer, formats, since)
         if sqlite is not None:
             from mou_tracker.reports import datasette_meta, public_db
 
-            path, building = sqlite
             renderer.drain(wait=True)
-            building.result()
-            files.hashes[public_db.SQLITE_FILE] = hashlib.sha256(path.read_bytes()).hexdigest()
+            files.hashes[public_db.SQLITE_FILE] = sqlite.result()
             files.write(datasette_meta.METADATA_FILE, datasette_meta.metadata_yaml(snap))
             public = public_db.REPRODUCIBLE
     finally:
@@ -535,24 +543,35 @@ def _start_public_db(
     renderer: _Renderer,
     formats: tuple[str, ...],
     previous: Path | None,
-) -> tuple[Path, Future[int]] | None:
-    """Start building data/tracker.sqlite; None when the formats have no data files."""
+    cache: reuse.ExportCache,
+) -> Future[str] | None:
+    """Start building data/tracker.sqlite (its hash when done); None when the formats have
+    no data files. The export cache keeps the file's facts, so the next export can tell it is
+    untouched without hashing it."""
     if "json" not in formats and "csv" not in formats:
         return None
-    from mou_tracker.reports import public_db
+    from mou_tracker.reports import public_db, public_source
 
     path = files._path(public_db.SQLITE_FILE)
+    cache.rels.append(public_db.SQLITE_FILE)
     if "json" not in formats:  # from the details, here and now
         public_db.write(session, snap, path, None)
-        done: Future[int] = Future()
-        done.set_result(0)
-        return path, done
-    json_path = files.root / "data/tracker.json"
+        done: Future[str] = Future()
+        done.set_result(hashlib.sha256(path.read_bytes()).hexdigest())
+        return done
+    json_path = files.root / public_source.JSON_FILE
+    trusted = []
+    if previous is not None:
+        trusted = [
+            rel
+            for rel in (public_db.SQLITE_FILE, public_source.JSON_FILE)
+            if cache.untouched(rel, os.path.join(previous, rel))
+        ]
     if renderer.full:
         old = str(previous) if previous else None
-        return path, renderer.pool.submit(_public_db_job, str(path), str(json_path), old)
+        return renderer.pool.submit(_public_db_job, str(path), str(json_path), old, trusted)
     renderer.thread = ThreadPoolExecutor(max_workers=1)
-    return path, renderer.thread.submit(public_db.write, None, snap, path, json_path, previous)
+    return renderer.thread.submit(_build_public_db, snap, path, json_path, previous, trusted)
 
 
 def _write_pages(

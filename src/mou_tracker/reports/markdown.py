@@ -169,6 +169,11 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = ""
 
     ``align`` is one letter per column (``l``, ``r``, ``c``); default left.
     """
+    return table_of_cells(headers, [[cell(c) for c in row] for row in rows], align)
+
+
+def table_of_cells(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = "") -> str:
+    """:func:`table` of cells already written as :func:`cell` writes them."""
     width = len(headers)
     marks = {"l": "---", "r": "--:", "c": ":-:"}
     spec = (align or "l" * width).ljust(width, "l")
@@ -179,14 +184,20 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: str = ""
     for row in rows:
         if len(row) != width:
             raise ValueError(f"a table row has {len(row)} cells; the header has {width}")
-        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
-def _cell(markdown: str) -> str:
+_UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
+
+
+def cell(markdown: str) -> str:
+    """A table cell's Markdown on one line, with every pipe escaped (one space if empty)."""
     text = " ".join(markdown.split())
+    if not text:
+        return " "
     # A pipe that is not already escaped would end the cell; escaped text never has one.
-    return re.sub(r"(?<!\\)\|", "\\|", text) if text else " "
+    return _UNESCAPED_PIPE.sub("\\|", text) if "|" in text else text
 
 
 def bar(share: float, width: int = 20) -> str:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -420,6 +420,7 @@ def write(
     path: Path,
     json_path: Path | None,
     previous: Path | None = None,
+    trusted: Collection[str] = (),
 ) -> int:
     """Build the public database at ``path``: from ``json_path`` (the ``tracker.json`` this
     export has just written) when there is one, else from every commitment's public details,
@@ -430,10 +431,13 @@ def write(
     both are as its manifest lists them, the rows of each commitment whose line in the new
     JSON is byte for byte its line in the old are copied from the old file instead of parsed
     and built again (see :meth:`PublicDatabase.copy`). Returns how many commitments' rows
-    were copied."""
+    were copied. ``trusted`` names the previous files known untouched since that export (see
+    :func:`public_source.previous_lines`)."""
     if previous is not None and (previous / SQLITE_FILE).resolve() == path.resolve():
         previous = None  # the file to write cannot be the one to copy from
-    plan = public_source.plan(json_path, previous) if json_path is not None and previous else None
+    plan = None
+    if json_path is not None and previous is not None:
+        plan = public_source.plan(json_path, previous, trusted)
     db = PublicDatabase(path, snap, previous / SQLITE_FILE if plan and previous else None)
     copied = 0
     try:

@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,41 +27,50 @@ RUNS_PER = 5
 MIN_RUNS = 16
 
 
-def plan(json_path: Path, previous: Path) -> list[tuple[int, int] | bytes] | None:
+def plan(
+    json_path: Path, previous: Path, trusted: Collection[str] = ()
+) -> list[tuple[int, int] | bytes] | None:
     """What to do for each commitment of the new JSON, in report order: copy a stretch of
     the previous file's commitments (first, last, by report order there), or build one from
-    its JSON line. None when the previous files cannot be used, or would save little."""
-    old = previous_lines(previous)
+    its JSON line. None when the previous files cannot be used, or would save little.
+    ``trusted``: as for :func:`previous_lines`."""
+    old = previous_lines(previous, trusted)
     if not old:
         return None
     steps: list[tuple[int, int] | bytes] = []
     runs, most = 0, max(MIN_RUNS, len(old) // RUNS_PER)
-    with open(json_path, "rb") as handle:
-        for line in _commitment_lines(handle, JSON_FILE):
-            found = old.get(line)
-            last = steps[-1] if steps else None
-            if found is None:
-                steps.append(line)
-            elif isinstance(last, tuple) and found == last[1] + 1:
-                steps[-1] = (last[0], found)
-            else:
-                steps.append((found, found))
-                runs += 1
-                if runs > most:
-                    return None
+    # Read whole, as the previous file is: in a thread beside the export's pages, each read
+    # of a small buffer would give up the interpreter lock and wait to get it back.
+    for line in _commitment_lines(io.BytesIO(json_path.read_bytes()), JSON_FILE):
+        found = old.get(line)
+        last = steps[-1] if steps else None
+        if found is None:
+            steps.append(line)
+        elif isinstance(last, tuple) and found == last[1] + 1:
+            steps[-1] = (last[0], found)
+        else:
+            steps.append((found, found))
+            runs += 1
+            if runs > most:
+                return None
     return steps if runs else None
 
 
-def previous_lines(previous: Path) -> dict[bytes, int] | None:
+def previous_lines(previous: Path, trusted: Collection[str] = ()) -> dict[bytes, int] | None:
     """The previous export's commitment lines of ``tracker.json``, each with its report order,
-    if that file and ``tracker.sqlite`` are as the previous manifest lists them."""
+    if that file and ``tracker.sqlite`` are as the previous manifest lists them. A file named
+    in ``trusted`` (its path in the export) is known untouched since that export recorded it
+    (reports/reuse.py): its bytes are taken to have the listed hash without hashing them."""
     try:
         listed = json.loads((previous / MANIFEST).read_bytes())["files"]
-        with open(previous / SQLITE_FILE, "rb") as handle:
-            if hashlib.file_digest(handle, "sha256").hexdigest() != listed[SQLITE_FILE]:
-                return None
+        if not (isinstance(listed[SQLITE_FILE], str) and isinstance(listed[JSON_FILE], str)):
+            return None
+        if SQLITE_FILE not in trusted:
+            with open(previous / SQLITE_FILE, "rb") as handle:
+                if hashlib.file_digest(handle, "sha256").hexdigest() != listed[SQLITE_FILE]:
+                    return None
         data = (previous / JSON_FILE).read_bytes()
-        if hashlib.sha256(data).hexdigest() != listed[JSON_FILE]:
+        if JSON_FILE not in trusted and hashlib.sha256(data).hexdigest() != listed[JSON_FILE]:
             return None
         lines = list(_commitment_lines(io.BytesIO(data), JSON_FILE))
         conn = sqlite3.connect(read_only(previous / SQLITE_FILE), uri=True)
