@@ -10,7 +10,9 @@ side; PostgreSQL's server work is not in it), which a loaded machine distorts fa
 wall-clock time. Every measure runs in a fresh interpreter (``--probe``) that reports its phases and its own
 peak memory (VmHWM), so one run's memory never counts in another's. The phases:
 
-- ``parse``: ``tomli.loads`` of the file and nothing else (the floor);
+- ``parse``: rtoml's parse of the file, one commitment at a time as the reader does it, and
+  nothing else (the floor; ``--tomli-floor`` uses ``tomli.loads``, the parser before 28
+  November 2026), the collector paused as in a sync;
 - ``read``: parse and check every field (``read_document``);
 - ``plan``: compare with the database, read only; ``apply``: write it, one transaction;
 - ``total``: read + plan + apply, as ``mou-tracker sync`` does them (without the start-up of
@@ -27,6 +29,7 @@ Figures go to stdout as a Markdown table; progress to stderr.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -71,12 +74,17 @@ def peak_mb() -> float:
 def probe(args: argparse.Namespace) -> None:
     """One measure in this interpreter; prints a JSON line."""
     path = Path(args.toml)
-    if args.what == "parse":
+    if args.what in ("parse", "parse-tomli"):
         import tomli
 
+        from mou_tracker.storage.sync.read import _by_commitment
+
+        # rtoml as the reader runs it (one commitment at a time, the collector paused)
+        loads = tomli.loads if args.what == "parse-tomli" else _by_commitment
         text = path.read_text(encoding="utf-8")
+        gc.disable()
         cpu0, t0 = time.process_time(), time.perf_counter()
-        tomli.loads(text)
+        loads(text)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         print(json.dumps({"parse": seconds, "cpu": cpu, "peak_mb": peak_mb()}))
         return
@@ -238,7 +246,14 @@ def main() -> None:
         action="store_true",
         help="also sync into an empty database with the bulk shortcuts off (the baseline)",
     )
-    parser.add_argument("--probe", choices=("parse", "sync", "rowwise"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--tomli-floor",
+        action="store_true",
+        help="parse the floor with tomli (the parser sync used before rtoml) instead of rtoml",
+    )
+    parser.add_argument(
+        "--probe", choices=("parse", "parse-tomli", "sync", "rowwise"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--toml", help=argparse.SUPPRESS)
     parser.add_argument("--db", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -255,7 +270,8 @@ def main() -> None:
         for size in (int(s) for s in args.sizes.split(",")):
             toml = gen.toml_path(gen.Spec(size), log=log)
             mb = toml.stat().st_size / 1e6
-            floor = [run_probe("parse", toml) for _ in range(args.repeat)]
+            what = "parse-tomli" if args.tomli_floor else "parse"
+            floor = [run_probe(what, toml) for _ in range(args.repeat)]
             parse_s = statistics.median(r["parse"] for r in floor)
             parse_cpu = statistics.median(r["cpu"] for r in floor)
             parse_mb = statistics.median(r["peak_mb"] for r in floor)

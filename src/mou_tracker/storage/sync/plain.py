@@ -13,7 +13,7 @@ the general path, which says what is wrong and where; so no refusal is ever deci
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from mou_tracker.domain import validate as v
@@ -27,6 +27,7 @@ _KINDS = frozenset(EVIDENCE_KINDS)
 _DIRECTIONS = frozenset(DIRECTIONS)
 _CONFIDENCES = frozenset(CONFIDENCES)
 _url_match = v._PLAIN_URL.fullmatch
+_ZERO = timedelta(0)
 
 
 def _line(value: Any, limit: int) -> str | None:
@@ -91,12 +92,13 @@ def plain_evidence(
     ):
         return None
     added_at = item["added_at"]
-    if not (
-        type(added_at) is datetime
-        and added_at.tzinfo is UTC
-        and v.FIRST_YEAR <= added_at.year <= v.LAST_YEAR
-        and added_at <= latest_time
-    ):
+    if type(added_at) is not datetime:
+        return None
+    if added_at.tzinfo is not UTC:  # rtoml's own zone class for a Z or +00:00 time
+        if added_at.tzinfo is None or added_at.utcoffset() != _ZERO:
+            return None
+        added_at = added_at.replace(tzinfo=UTC)
+    if not (v.FIRST_YEAR <= added_at.year <= v.LAST_YEAR and added_at <= latest_time):
         return None
     title = _line(item["title"], _TITLE)
     added_by = _line(item["added_by"], _ACTOR)
