@@ -83,6 +83,7 @@ cols = ("commitment_id, url, title, publisher, kind, direction, confidence, adde
 if backend == "sqlite":
     import sqlite3
     conn = sqlite3.connect(db)
+    conn.execute("PRAGMA cache_size=-CACHE_KIB")  # the tracker's own page cache
     conn.executemany(f"INSERT INTO evidence ({cols}) VALUES ({', '.join('?' * 12)})",
                      [r[:8] + (r[8].isoformat(),) + r[9:10] + (r[10].isoformat(),) + r[11:]
                       for r in rows])
@@ -98,7 +99,10 @@ print(time.perf_counter() - t0)
 
 
 def run_floor(backend: str, db: str, csv_file: Path) -> tuple[float, float]:
-    return timed([sys.executable, "-c", FLOOR, backend, db, str(csv_file)], f"floor on {db}")
+    from mou_tracker.storage.engine import CACHE_KIB
+
+    script = FLOOR.replace("CACHE_KIB", str(CACHE_KIB))
+    return timed([sys.executable, "-c", script, backend, db, str(csv_file)], f"floor on {db}")
 
 
 class Postgres:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -150,3 +151,20 @@ def test_bulk_rows_into_a_table_with_row_security(both: dict[str, Engine]) -> No
             query = text("SELECT body, visibility FROM note WHERE body LIKE 'Bulk%' ORDER BY body")
             seen[name] = [tuple(row) for row in session.execute(query)]
     assert seen["sqlite"] == seen["postgresql"] == [(f"Bulk note {n}", "public") for n in range(3)]
+
+
+def test_sqlite_connections_keep_a_page_cache_big_enough_for_an_import(tmp_path: Path) -> None:
+    """Every SQLite connection of the tracker asks for a 64 MB page cache (SQLite's default,
+    2 MB, makes an import that lands all over the indexes rewrite the same pages over and
+    over: bench/import_bench.py); the pragma is per connection, so each new one gets it."""
+    from mou_tracker.storage.engine import CACHE_KIB
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+    try:
+        for _ in range(2):  # a second connection from the pool's factory too
+            with engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -CACHE_KIB
+            engine.dispose()
+    finally:
+        engine.dispose()
+    assert CACHE_KIB >= 65_536
