@@ -23,13 +23,15 @@ import filecmp
 import os
 import resource
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import target_commitment  # noqa: E402 - the change bench/run.py makes
 
 PY = sys.executable
 
@@ -45,22 +47,6 @@ def timed(args: list[str], env: dict[str, str]) -> tuple[float, float]:
         sys.exit(f"failed: {' '.join(args)}\n{done.stderr.decode(errors='replace')}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu
-
-
-def target(db: Path) -> tuple[str, int]:
-    """A scored commitment near the middle, not in_progress nor stalled, with evidence."""
-    today = datetime.now(UTC).date().isoformat()
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        n = conn.execute("SELECT count(*) FROM commitment").fetchone()[0]
-        row = conn.execute(
-            "SELECT c.ref, e.id FROM commitment c JOIN evidence e ON e.commitment_id = c.id "
-            "WHERE c.strength != 'vision' AND c.status NOT IN ('in_progress', 'stalled') "
-            "AND e.published IS NOT NULL AND e.published <= ? AND c.position >= ? "
-            "ORDER BY c.position, e.id LIMIT 1",
-            (today, n // 2),
-        ).fetchone()
-    assert row, "no commitment to change"
-    return str(row[0]), int(row[1])
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -88,7 +74,7 @@ def main() -> None:
         shutil.copyfile(args.db, db)
         as_of = datetime.now(UTC).date().isoformat()
         base = ["--db", str(db), "export", "--as-of", as_of, "--out"]
-        ref, evidence_id = target(db)
+        ref, evidence_id = target_commitment(db)
         cold = timed([*base, str(work / "A")], env)
         print(f"cold export          wall {cold[0]:6.2f} s  cpu {cold[1]:6.2f} s", flush=True)
         timed([*base, str(work / "B")], env)

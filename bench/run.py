@@ -66,6 +66,24 @@ TUI_KEYS = "fund x"
 STARTED = time.perf_counter()
 
 
+def target_commitment(db: Path) -> tuple[str, int]:
+    """A scored commitment near the middle that is neither in_progress nor stalled, with
+    evidence published on or before today: (ref, evidence id). bench/reexport_bench.py
+    changes the same one."""
+    today = datetime.now(UTC).date().isoformat()
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        n = conn.execute("SELECT count(*) FROM commitment").fetchone()[0]
+        row = conn.execute(
+            "SELECT c.ref, e.id FROM commitment c JOIN evidence e ON e.commitment_id = c.id "
+            "WHERE c.strength != 'vision' AND c.status NOT IN ('in_progress', 'stalled') "
+            "AND e.published IS NOT NULL AND e.published <= ? AND c.position >= ? "
+            "ORDER BY c.position, e.id LIMIT 1",
+            (today, n // 2),
+        ).fetchone()
+    assert row, "no commitment to write to"
+    return str(row[0]), int(row[1])
+
+
 def log(message: str) -> None:
     print(f"[{time.perf_counter() - STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
 
@@ -394,20 +412,7 @@ class Bench:
     # 2. writes and the list
 
     def target_commitment(self, db: Path) -> tuple[str, int]:
-        """A scored commitment near the middle that is neither in_progress nor stalled, with
-        evidence published on or before today: (ref, evidence id)."""
-        today = date.today().isoformat()
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            n = conn.execute("SELECT count(*) FROM commitment").fetchone()[0]
-            row = conn.execute(
-                "SELECT c.ref, e.id FROM commitment c JOIN evidence e ON e.commitment_id = c.id "
-                "WHERE c.strength != 'vision' AND c.status NOT IN ('in_progress', 'stalled') "
-                "AND e.published IS NOT NULL AND e.published <= ? AND c.position >= ? "
-                "ORDER BY c.position, e.id LIMIT 1",
-                (today, n // 2),
-            ).fetchone()
-        assert row, "no commitment to write to"
-        return row[0], row[1]
+        return target_commitment(db)
 
     def writes_and_list(self, n: int, db: str, backend: str = "SQLite") -> None:
         """status, evidence add and list on ``db`` (a SQLite file or a PostgreSQL URL), each
