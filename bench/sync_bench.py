@@ -13,6 +13,10 @@ peak memory (VmHWM), so one run's memory never counts in another's. The phases:
 - ``parse``: rtoml's parse of the file, one commitment at a time as the reader does it, and
   nothing else (the floor; ``--tomli-floor`` uses ``tomli.loads``, the parser before 28
   November 2026), the collector paused as in a sync;
+- ``write floor`` (SQLite): the same rows copied by SQLite itself from the generated database
+  into an empty tracker (``INSERT ... SELECT`` per table, in one transaction, with the load's
+  own deferred indexes and single search-index fill), no Python per row: what the apply
+  cannot go below on this machine; printed beside the apply of a sync into an empty database;
 - ``read``: parse and check every field (``read_document``);
 - ``plan``: compare with the database, read only; ``apply``: write it, one transaction;
 - ``total``: read + plan + apply, as ``mou-tracker sync`` does them (without the start-up of
@@ -88,6 +92,9 @@ def probe(args: argparse.Namespace) -> None:
         seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         print(json.dumps({"parse": seconds, "cpu": cpu, "peak_mb": peak_mb()}))
         return
+    if args.what == "write-floor":
+        write_floor(args.toml, args.db)
+        return
     from mou_tracker.storage.engine import make_engine, read, write
     from mou_tracker.storage.migrate import create_schema, has_schema
     from mou_tracker.storage.sync import apply_plan, plan_sync, read_document
@@ -126,6 +133,47 @@ def probe(args: argparse.Namespace) -> None:
     remember_fingerprint(engine, path, report)
     engine.dispose()
     print(json.dumps({**times, "peak_mb": peak_mb(), "summary": report.summary()}))
+
+
+def write_floor(source: str, db: str) -> None:
+    """The write floor (SQLite): copy every row of the generated database ``source`` into an
+    empty tracker at ``db`` with SQLite's own ``INSERT ... SELECT``, one transaction, the load's
+    deferred indexes and single search-index fill around it; prints a JSON line."""
+    from sqlalchemy import event
+    from sqlmodel import SQLModel
+
+    import mou_tracker.domain.models  # noqa: F401 - the tables, in dependency order
+    from mou_tracker.storage import search_index
+    from mou_tracker.storage.engine import make_engine
+    from mou_tracker.storage.migrate import create_schema
+    from mou_tracker.storage.sync.bulk_load import indexes_after
+
+    engine = make_engine(db)
+    create_schema(engine)
+    engine.dispose()
+    engine = make_engine(db)
+
+    @event.listens_for(engine, "connect")
+    def attach(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute(f"ATTACH DATABASE 'file:{source}?mode=ro' AS src")
+
+    copied: dict[str, int] = {}
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    with engine.connect() as conn, conn.begin():
+        with indexes_after(conn), search_index.filled_after(conn):
+            for table in SQLModel.metadata.sorted_tables:
+                name = table.name
+                have = {r[1] for r in conn.exec_driver_sql(f"PRAGMA src.table_info('{name}')")}
+                columns = ", ".join(f'"{c.name}"' for c in table.columns if c.name in have)
+                if not columns or name in ("sync_run", "tracker_meta"):
+                    continue
+                copied[name] = conn.exec_driver_sql(
+                    f'INSERT INTO main."{name}" ({columns}) '
+                    f'SELECT {columns} FROM src."{name}" ORDER BY rowid'
+                ).rowcount
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    engine.dispose()
+    print(json.dumps({"write": seconds, "cpu": cpu, "rows": copied}))
 
 
 def remember_fingerprint(engine: Any, path: Path, report: Any) -> None:
@@ -252,7 +300,9 @@ def main() -> None:
         help="parse the floor with tomli (the parser sync used before rtoml) instead of rtoml",
     )
     parser.add_argument(
-        "--probe", choices=("parse", "parse-tomli", "sync", "rowwise"), help=argparse.SUPPRESS
+        "--probe",
+        choices=("parse", "parse-tomli", "write-floor", "sync", "rowwise"),
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--toml", help=argparse.SUPPRESS)
     parser.add_argument("--db", default="", help=argparse.SUPPRESS)
@@ -276,6 +326,15 @@ def main() -> None:
             parse_cpu = statistics.median(r["cpu"] for r in floor)
             parse_mb = statistics.median(r["peak_mb"] for r in floor)
             log(f"{size:,}: {mb:.1f} MB of TOML; parse floor {fmt(parse_s)}, {parse_mb:.0f} MB")
+            source = gen.sqlite_path(gen.Spec(size), log=log)
+            writes = []
+            for _ in range(args.repeat):
+                floor_db = tmp / f"floor-{uuid.uuid4().hex[:8]}.db"
+                writes.append(run_probe("write-floor", source, f"sqlite:///{floor_db}"))
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{floor_db}{suffix}").unlink(missing_ok=True)
+            write_s = statistics.median(r["write"] for r in writes)
+            log(f"{size:,}: SQLite write floor {fmt(write_s)} ({json.dumps(writes[-1])})")
             for backend in backends:
                 runs = []
                 for i in range(args.repeat):
@@ -294,6 +353,9 @@ def main() -> None:
                             "-"
                             if kind == "cli"
                             else f"{fmt(got['read'])} / {fmt(got['plan'])} / {fmt(got['apply'])}",
+                            f"{fmt(write_s)} ({got['apply'] / write_s:.1f}x)"
+                            if backend == "sqlite" and kind == "empty"
+                            else "-",
                             fmt(parse_s),
                             f"{got['total'] / parse_s:.1f}x",
                             "-"
@@ -313,6 +375,7 @@ def main() -> None:
         "sync",
         "total",
         "read / plan / apply",
+        "write floor (apply x)",
         "parse floor",
         "x floor",
         "client CPU (x parse CPU)",
