@@ -13,10 +13,11 @@ peak memory (VmHWM), so one run's memory never counts in another's. The phases:
 - ``parse``: rtoml's parse of the file, one commitment at a time as the reader does it, and
   nothing else (the floor; ``--tomli-floor`` uses ``tomli.loads``, the parser before 28
   November 2026), the collector paused as in a sync;
-- ``write floor`` (SQLite): the same rows copied by SQLite itself from the generated database
-  into an empty tracker (``INSERT ... SELECT`` per table, in one transaction, with the load's
-  own deferred indexes and single search-index fill), no Python per row: what the apply
-  cannot go below on this machine; printed beside the apply of a sync into an empty database;
+- ``write floor``: the same rows written into an empty tracker with no checks and no Python per
+  row, in one transaction with the load's own deferred indexes and single search-index fill:
+  on SQLite copied by SQLite itself from the generated database (``INSERT ... SELECT``), on
+  PostgreSQL sent by one ``COPY`` per table from it. What the apply cannot go below on this
+  machine; printed beside the apply of a sync into an empty database;
 - ``read``: parse and check every field (``read_document``);
 - ``plan``: compare with the database, read only; ``apply``: write it, one transaction;
 - ``total``: read + plan + apply, as ``mou-tracker sync`` does them (without the start-up of
@@ -93,7 +94,10 @@ def probe(args: argparse.Namespace) -> None:
         print(json.dumps({"parse": seconds, "cpu": cpu, "peak_mb": peak_mb()}))
         return
     if args.what == "write-floor":
-        write_floor(args.toml, args.db)
+        if args.db.startswith("postgresql"):
+            write_floor_pg(args.toml, args.db)
+        else:
+            write_floor(args.toml, args.db)
         return
     from mou_tracker.storage.engine import make_engine, read, write
     from mou_tracker.storage.migrate import create_schema, has_schema
@@ -171,6 +175,49 @@ def write_floor(source: str, db: str) -> None:
                     f'INSERT INTO main."{name}" ({columns}) '
                     f'SELECT {columns} FROM src."{name}" ORDER BY rowid'
                 ).rowcount
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    engine.dispose()
+    print(json.dumps({"write": seconds, "cpu": cpu, "rows": copied}))
+
+
+def write_floor_pg(source: str, url: str) -> None:
+    """The write floor on PostgreSQL: every row of the generated SQLite database ``source``
+    sent by one COPY per table (text form, as stored) into an empty tracker at ``url``, in one
+    transaction, with an owner's load's deferred indexes and single search-index fill (the
+    trigram index built once); prints a JSON line. The client reads and sends; the server
+    parses, stores and indexes: what an owner's sync into an empty database cannot go below."""
+    import sqlite3
+
+    from sqlmodel import SQLModel
+
+    import mou_tracker.domain.models  # noqa: F401 - the tables, in dependency order
+    from mou_tracker.storage.engine import make_engine
+    from mou_tracker.storage.migrate import create_schema
+    from mou_tracker.storage.sync.bulk_load import indexes_after, search_filled_after
+
+    engine = make_engine(url)
+    create_schema(engine)
+    lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    copied: dict[str, int] = {}
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    with engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")  # stored times are UTC, no zone
+        with indexes_after(conn), search_filled_after(conn):
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            for table in SQLModel.metadata.sorted_tables:
+                name = table.name
+                have = {r[1] for r in lite.execute(f"PRAGMA table_info('{name}')")}
+                names = [c.name for c in table.columns if c.name in have]
+                if not names or name in ("sync_run", "tracker_meta"):
+                    continue
+                columns = ", ".join(f'"{c}"' for c in names)
+                rows = lite.execute(f'SELECT {columns} FROM "{name}" ORDER BY rowid')
+                count = 0
+                with cursor.copy(f'COPY "{name}" ({columns}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        count += 1
+                copied[name] = count
     seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     engine.dispose()
     print(json.dumps({"write": seconds, "cpu": cpu, "rows": copied}))
@@ -268,6 +315,20 @@ def measure(
         return runs
 
 
+def write_floor_run(source: Path, backend: str, pg: str | None, tmp: Path) -> dict[str, Any]:
+    """One write floor (see :func:`write_floor`) into a new, empty database."""
+    if backend == "postgresql":
+        assert pg is not None
+        with Postgres(pg) as url:
+            return run_probe("write-floor", source, url)
+    db = tmp / f"floor-{uuid.uuid4().hex[:8]}.db"
+    try:
+        return run_probe("write-floor", source, f"sqlite:///{db}")
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
 LABELS = {
     "rowwise": "into empty db, row by row (baseline)",
     "empty": "into empty db",
@@ -327,15 +388,12 @@ def main() -> None:
             parse_mb = statistics.median(r["peak_mb"] for r in floor)
             log(f"{size:,}: {mb:.1f} MB of TOML; parse floor {fmt(parse_s)}, {parse_mb:.0f} MB")
             source = gen.sqlite_path(gen.Spec(size), log=log)
-            writes = []
-            for _ in range(args.repeat):
-                floor_db = tmp / f"floor-{uuid.uuid4().hex[:8]}.db"
-                writes.append(run_probe("write-floor", source, f"sqlite:///{floor_db}"))
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{floor_db}{suffix}").unlink(missing_ok=True)
-            write_s = statistics.median(r["write"] for r in writes)
-            log(f"{size:,}: SQLite write floor {fmt(write_s)} ({json.dumps(writes[-1])})")
             for backend in backends:
+                writes = [
+                    write_floor_run(source, backend, args.pg, tmp) for _ in range(args.repeat)
+                ]
+                write_s = statistics.median(r["write"] for r in writes)
+                log(f"{size:,} {backend}: write floor {fmt(write_s)} ({json.dumps(writes[-1])})")
                 runs = []
                 for i in range(args.repeat):
                     runs.append(measure(toml, backend, args.pg, tmp, args.rowwise))
@@ -354,7 +412,7 @@ def main() -> None:
                             if kind == "cli"
                             else f"{fmt(got['read'])} / {fmt(got['plan'])} / {fmt(got['apply'])}",
                             f"{fmt(write_s)} ({got['apply'] / write_s:.1f}x)"
-                            if backend == "sqlite" and kind == "empty"
+                            if kind == "empty"
                             else "-",
                             fmt(parse_s),
                             f"{got['total'] / parse_s:.1f}x",
