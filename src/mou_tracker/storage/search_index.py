@@ -195,8 +195,11 @@ def filled_after(connection: Any) -> Iterator[None]:
 
 # FTS5 keeps the terms of the rows being written in memory and writes them out as a new
 # segment when they pass this size (1 MiB by default); a bigger buffer during a bulk insert
-# means fewer, larger segments and less merging of them afterwards.
-BULK_HASHSIZE = 8 * 1024 * 1024
+# means fewer, larger segments and less merging of them afterwards. The buffer holds no more
+# than the rows' terms, so a small load uses little of it. Filling the index of 1,105,711 rows
+# (100,000 commitments): 31.9 s of CPU with 8 MiB, 23.3 s with 64 MiB, 19.5 s with 128 MiB;
+# of 110,560 rows: 2.2 s with 8 MiB, 1.8 s with 64 MiB.
+BULK_HASHSIZE = 128 * 1024 * 1024
 _EVIDENCE_INSERT = "search_evidence_insert"
 
 
