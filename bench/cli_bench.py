@@ -26,7 +26,6 @@ import argparse
 import os
 import re
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ for _p in (str(BENCH), str(ROOT / "src"), str(ROOT)):
         sys.path.insert(0, _p)
 
 import generate as gen  # noqa: E402
-from run import log  # noqa: E402
+from run import log, target_commitment  # noqa: E402
 
 PY = sys.executable
 ENTRY = "import sys; from mou_tracker.cli.main import main; sys.exit(main())"
@@ -153,22 +152,6 @@ class Tree:
 
     def run(self, *args: str) -> Sample:
         return run_process(self.argv(*args), self.env)
-
-
-def target_commitment(db: Path) -> tuple[str, int]:
-    """A scored commitment near the middle, not in_progress or stalled, with evidence dated on
-    or before today (as bench/run.py picks it): (ref, evidence id)."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        n = conn.execute("SELECT count(*) FROM commitment").fetchone()[0]
-        row = conn.execute(
-            "SELECT c.ref, e.id FROM commitment c JOIN evidence e ON e.commitment_id = c.id "
-            "WHERE c.strength != 'vision' AND c.status NOT IN ('in_progress', 'stalled') "
-            "AND e.published IS NOT NULL AND e.published <= date('now') AND c.position >= ? "
-            "ORDER BY c.position, e.id LIMIT 1",
-            (n // 2,),
-        ).fetchone()
-    assert row, "no commitment to write to"
-    return row[0], row[1]
 
 
 # --- -X importtime ------------------------------------------------------------------------------

@@ -68,8 +68,8 @@ STARTED = time.perf_counter()
 
 def target_commitment(db: Path) -> tuple[str, int]:
     """A scored commitment near the middle that is neither in_progress nor stalled, with
-    evidence published on or before today: (ref, evidence id). bench/reexport_bench.py
-    changes the same one."""
+    evidence published on or before today: (ref, evidence id). bench/cli_bench.py and
+    bench/reexport_bench.py change the same one."""
     today = datetime.now(UTC).date().isoformat()
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         n = conn.execute("SELECT count(*) FROM commitment").fetchone()[0]
