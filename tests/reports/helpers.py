@@ -1,5 +1,6 @@
 """Reading exported Markdown back as a reader's renderer would (markdown-it-py, CommonMark with
-the table rule), and the checks every exported page must pass."""
+the table rule), and the checks every exported page must pass; and the export tests' cache
+directory (``cache_home``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,20 @@ import posixpath
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 MD = MarkdownIt("commonmark", {"html": True}).enable("table")  # html on: raw HTML would show
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's cache directory (where the export cache lives) in the test's own directory,
+    for every test of a module that imports this fixture."""
+    home = tmp_path / "cache-home"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
 
 
 def tokens(text: str) -> list[Token]:

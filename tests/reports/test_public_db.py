@@ -7,6 +7,7 @@ Datasette reads it: test_datasette.py.)"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import frozen_clock
+from tests.reports.helpers import cache_home  # noqa: F401  # an autouse fixture
 from tests.reports.test_datasette import (
     REPORT,
     T0,
@@ -29,13 +31,6 @@ from mou_tracker.domain.errors import TrackerError
 from mou_tracker.reports import public_db, public_source
 from mou_tracker.reports.model import snapshot
 from mou_tracker.storage.engine import read, run_write
-
-
-@pytest.fixture(autouse=True)
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cache-home"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
-    return home
 
 
 @pytest.fixture
@@ -313,3 +308,66 @@ def test_a_reexport_after_the_commitments_are_reordered(
     assert built.read_bytes() == fresh.read_bytes()
     refs = sqlite3.connect(built).execute("SELECT ref FROM commitments ORDER BY report_order")
     assert [r for (r,) in refs] == ["T-2", "T-0", "T-1"]
+
+
+@pytest.mark.parametrize(("change", "kept"), [("review", True), ("correction", False)])
+def test_a_reexport_builds_again_only_the_search_indexes_whose_rows_changed(
+    tracker,  # noqa: F811
+    tmp_path,
+    monkeypatch,
+    change,
+    kept,
+):
+    """A review leaves every evidence row as it was: the previous file's evidence search
+    index is kept. A corrected evidence title is searched text: that index is built again.
+    Either way the bytes are a cold export's."""
+    out = tmp_path / "exports"
+    _export(tracker, out)
+    public_db._cold_schema()  # the empty schema it compares with, built once, beforehand
+    rebuilt: list[str] = []
+    real = public_db._build_search
+
+    def recording(conn: sqlite3.Connection, table: Any) -> None:
+        rebuilt.append(table.name)
+        real(conn, table)
+
+    monkeypatch.setattr(public_db, "_build_search", recording)
+    with frozen_clock(T0 + timedelta(days=2)):
+        CHANGES[change](tracker, out)
+    _export(tracker, out)
+    assert ("evidence" not in rebuilt) == kept
+    if change == "review":  # its entry moves the numbers of the entries after it
+        assert "history" in rebuilt
+    rebuilt.clear()
+    _export(tracker, tmp_path / "cold")
+    assert sorted(rebuilt) == ["commitments", "evidence", "history"]
+    name = public_db.SQLITE_FILE
+    assert (out / name).read_bytes() == (tmp_path / "cold" / name).read_bytes()
+
+
+def test_a_previous_file_of_another_layout_is_not_started_from(
+    tracker,  # noqa: F811
+    tmp_path,
+):
+    """A previous file with the manifest's hash but not the schema this code builds (an index
+    more, as an older or newer version might have) is not patched: the file is built from the
+    JSON alone, and is the same as ever."""
+    out = tmp_path / "exports"
+    _export(tracker, out)
+    previous = tmp_path / "previous"
+    shutil.copytree(out, previous)
+    path = previous / public_db.SQLITE_FILE
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE INDEX extra ON notes (author)")
+    conn.execute("VACUUM")
+    conn.close()
+    manifest = json.loads((previous / "manifest.json").read_text("utf-8"))
+    manifest["files"][public_db.SQLITE_FILE] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (previous / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    json_path = out / "data" / "tracker.json"
+    with read(tracker) as s:
+        snap = snapshot(s, REPORT)
+    assert public_source.previous_files(previous) is not None  # as its manifest lists it
+    built = tmp_path / "built.sqlite"
+    assert public_db.write(None, snap, built, json_path, previous) == 0
+    assert built.read_bytes() == (out / public_db.SQLITE_FILE).read_bytes()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import MINI, frozen_clock, sync_file
+from tests.reports.helpers import cache_home  # noqa: F401  # an autouse fixture
 
 from mou_tracker.domain import service
 from mou_tracker.reports import export as export_module
@@ -22,13 +23,6 @@ from mou_tracker.storage.engine import create_schema, make_engine, read, run_wri
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 AS_OF = date(2026, 3, 10)  # one fixed report date for every export here
-
-
-@pytest.fixture(autouse=True)
-def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "cache-home"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
-    return home
 
 
 @pytest.fixture
@@ -217,7 +211,7 @@ def test_a_cache_from_another_database_is_not_trusted(mini, tmp_path, built):
         second.dispose()
 
 
-def test_the_cache_is_not_part_of_the_export(mini, tmp_path, cache_home):
+def test_the_cache_is_not_part_of_the_export(mini, tmp_path, cache_home):  # noqa: F811
     out = tmp_path / "exports"
     _export(mini, out)
     cache = export_module._cache_file(out)

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 from tests.conftest import frozen_clock
+from tests.reports.helpers import cache_home  # noqa: F401  # an autouse fixture
 from tests.reports.test_reexport_cache import (
     AS_OF,
     CHANGES,
@@ -25,7 +26,6 @@ from tests.reports.test_reexport_cache import (
     _export,
     _tree,
     built,  # noqa: F401  # a fixture, used by name
-    cache_home,  # noqa: F401  # an autouse fixture
 )
 
 from mou_tracker.domain import service

@@ -20,7 +20,10 @@ recorded for the previous export (in the user's cache directory, not in the expo
 whose summary differs have their details loaded. The others' pages are hard-linked from the
 previous export (a file untouched since that export recorded its size, times and inode is taken
 on the previous manifest's hash; any other is read and checked) and their pieces of
-``tracker.json`` and the CSV files are copied from the previous files by byte offset.
+``tracker.json`` and the CSV files are copied from the previous files by byte offset. The
+system calls of that (the facts of the previous files, the links) are made in a thread, beside
+this one's work, as are the reading of the previous ``tracker.sqlite`` and ``tracker.json``
+(from the start) and the hashes of the new data files.
 
 One export at a time per parent directory: an advisory ``flock`` on the parent, which the
 kernel releases when its holder dies. The workers are started with ``spawn`` (so they do
@@ -57,7 +60,7 @@ from sqlmodel import Session
 from mou_tracker.domain.errors import InvalidInput, TrackerError
 from mou_tracker.domain.queries import commitment_details
 from mou_tracker.domain.serialize import iso
-from mou_tracker.reports import changes, chart, feed, model, pages, reuse
+from mou_tracker.reports import changes, chart, feed, model, pages, public_source, reuse
 from mou_tracker.reports import html as html_report
 from mou_tracker.reports.data import DataWriter
 from mou_tracker.reports.doc import Doc
@@ -148,6 +151,21 @@ class _Files:
         # (then its hash in the previous manifest is taken without reading it again).
         self.untouched: Callable[[str, str], bool] | None = None
         self.made: set[str] = set()  # directories made, as strings (the fast path of carry)
+        self.linker: _Linker | None = None  # makes the links of link_later, in a thread
+        self.later: dict[str, Future[str]] = {}  # hashes taken in a thread (the data files)
+
+    def link_later(self, rel: str, digest: str) -> None:
+        """Take over a file of the previous export that is untouched since the export that
+        hashed it: its link is made in a thread (see _Linker)."""
+        assert self.previous is not None and self.linker is not None
+        new = os.path.join(self.root, rel)
+        parent = os.path.dirname(new)
+        if parent not in self.made:
+            os.makedirs(parent, exist_ok=True)
+            self.made.add(parent)
+        self.linker.add(os.path.join(self.previous, rel), new, digest)
+        self.linked += 1
+        self.hashes[rel] = digest
 
     def _path(self, rel: str) -> Path:
         path = self.root / rel
@@ -284,16 +302,76 @@ def _take_over(files: _Files, ref: str, formats: tuple[str, ...]) -> bool:
         wanted.append(html_rel)
     if not all(isinstance(listed.get(w), str) for w in wanted):
         return False
-    for i, w in enumerate(wanted):
-        if not files.carry(w, str(listed[w])):
-            for done in wanted[:i]:  # a link to the previous export's file: never write into it
-                files.hashes.pop(done, None)
-                with contextlib.suppress(OSError):
-                    (files.root / done).unlink()
-            return False
+    untouched, previous = files.untouched, files.previous
+    if (
+        files.linker is not None
+        and untouched is not None
+        and previous is not None
+        and all(untouched(w, os.path.join(previous, w)) for w in wanted)
+    ):
+        for w in wanted:
+            files.link_later(w, str(listed[w]))
+    else:
+        for i, w in enumerate(wanted):
+            if not files.carry(w, str(listed[w])):
+                for done in wanted[:i]:  # a link to the previous export's file: never write
+                    files.hashes.pop(done, None)
+                    with contextlib.suppress(OSError):
+                        (files.root / done).unlink()
+                return False
     if "html" in formats:
         files.sources[html_rel] = str(sources[html_rel])
     return True
+
+
+class _Linker:
+    """Hard links to the previous export's files, made in a thread a batch at a time: making
+    a link is a system call, which gives up the interpreter lock, so this process goes on
+    reading the database meanwhile. A link that cannot be made is a copy, checked against
+    its hash (see _link_all). Every link is made when :meth:`finish` returns."""
+
+    BATCH = 500
+
+    def __init__(self) -> None:
+        self.thread = ThreadPoolExecutor(max_workers=1)
+        self.batch: list[tuple[str, str, str]] = []
+        self.sent: list[Future[None]] = []
+
+    def add(self, old: str, new: str, digest: str) -> None:
+        self.batch.append((old, new, digest))
+        if len(self.batch) >= self.BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        if self.batch:
+            self.sent.append(self.thread.submit(_link_all, self.batch))
+            self.batch = []
+
+    def finish(self) -> None:
+        """Wait for every link; raise what the thread raised."""
+        self._send()
+        for done in self.sent:
+            done.result()
+
+    def close(self) -> None:
+        """Stop: the links not made yet are not made."""
+        self.batch = []
+        self.thread.shutdown(wait=True, cancel_futures=True)
+
+
+def _link_all(links: list[tuple[str, str, str]]) -> None:
+    for old, new, digest in links:
+        try:
+            os.link(old, new)
+        except OSError:
+            with open(old, "rb") as handle:
+                data = handle.read()
+            if hashlib.sha256(data).hexdigest() != digest:
+                raise TrackerError(
+                    f"export: {old} changed while the export read it; export again"
+                ) from None
+            with open(new, "wb") as handle:
+                handle.write(data)
 
 
 def _write_commitment(
@@ -350,7 +428,11 @@ def _public_db_job(path: str, json_path: str, previous: str | None, trusted: lis
 
 
 def _build_public_db(
-    snap: model.Snapshot, path: Path, json_path: Path, previous: Path | None, trusted: list[str]
+    snap: model.Snapshot,
+    path: Path,
+    json_path: Path,
+    previous: Path | public_source.Previous | None,
+    trusted: list[str],
 ) -> str:
     """data/tracker.sqlite from the tracker.json this export has written; its hash (taken
     here, in the worker or thread, not in the process writing the pages)."""
@@ -493,10 +575,68 @@ def _write_all(
     previous: Path | None,
     cache: reuse.ExportCache,
 ) -> int:
-    snap = model.snapshot(session, check_report_date(session, report_date, since))
+    # A re-export's data/tracker.sqlite starts from the previous export's (reports/public_db.py):
+    # that file and the previous tracker.json are read and checked in a thread from the start,
+    # while this thread reads the database. The previous export's rows are used only if this
+    # code wrote it (the cache holds keys only then).
+    reading = (
+        _Reading(previous, cache) if previous and cache.old_keys and "json" in formats else None
+    )
+    # The previous export's files are looked at (stat) and linked into the new one in another
+    # thread: tens of thousands of system calls beside this thread's work.
+    linker = _Linker() if previous is not None else None
+    try:
+        if linker is not None and previous is not None:
+            cache.look_ahead(previous, linker.thread)
+        return _write_files(
+            session, root, formats, since, report_date, progress, previous, cache, reading, linker
+        )
+    finally:
+        if linker is not None:
+            linker.close()
+        if reading is not None:
+            reading.thread.shutdown(wait=True)
+
+
+class _Reading:
+    """The previous export's tracker.json and tracker.sqlite, read in a thread (which then
+    builds the new tracker.sqlite, unless the worker processes do)."""
+
+    def __init__(self, previous: Path, cache: reuse.ExportCache) -> None:
+        from mou_tracker.reports import public_db, public_source
+
+        self.previous = previous
+        # the files known untouched since the previous export: their hashes are not checked
+        self.trusted = [
+            rel
+            for rel in (public_db.SQLITE_FILE, public_source.JSON_FILE)
+            if cache.untouched(rel, os.path.join(previous, rel))
+        ]
+        self.thread = ThreadPoolExecutor(max_workers=1)
+        self.files = self.thread.submit(public_source.previous_files, previous, self.trusted)
+
+
+def _write_files(
+    session: Session,
+    root: Path,
+    formats: tuple[str, ...],
+    since: date | None,
+    report_date: date | None,
+    progress: Progress | None,
+    previous: Path | None,
+    cache: reuse.ExportCache,
+    reading: _Reading | None,
+    linker: _Linker | None,
+) -> int:
+    # check_report_date, with the latest change as the snapshot reads it (model.as_of, eight
+    # queries): read once, not twice
+    chosen = _report_date(report_date)
+    snap = model.snapshot(session, chosen)
+    _check_report_date(chosen, snap.as_of, since)
     _check_page_names([r.ref for r in snap.rows])
     files = _Files(root, previous)
     files.untouched = cache.untouched
+    files.linker = linker
     order = changes.report_order(session)
     cache.keys = changes.keys(session, snap, order, cache.salt)
     to_build = sum(1 for _cid, ref in order if not cache.unchanged(ref))
@@ -507,10 +647,7 @@ def _write_all(
         # The public record as SQLite with its Datasette metadata, beside the JSON and CSV:
         # built from the tracker.json just written while the other pages are written (in a
         # worker when there are workers, else in a thread: SQLite's work runs outside the GIL).
-        # The previous export's rows are copied where its lines are unchanged, if this
-        # code wrote it (the cache holds keys only then).
-        previous = files.previous if cache.old_keys else None
-        sqlite = _start_public_db(session, snap, files, renderer, formats, previous, cache)
+        sqlite = _start_public_db(session, snap, files, renderer, formats, reading, cache)
         _write_pages(session, snap, files, renderer, formats, since)
         if sqlite is not None:
             from mou_tracker.reports import datasette_meta, public_db
@@ -521,6 +658,9 @@ def _write_all(
             public = public_db.REPRODUCIBLE
     finally:
         renderer.close()
+    if files.linker is not None:
+        files.linker.finish()
+    files.hashes.update((rel, done.result()) for rel, done in files.later.items())
     manifest = {
         "generator": GENERATOR,
         "as_of": iso(snap.as_of),
@@ -542,7 +682,7 @@ def _start_public_db(
     files: _Files,
     renderer: _Renderer,
     formats: tuple[str, ...],
-    previous: Path | None,
+    reading: _Reading | None,
     cache: reuse.ExportCache,
 ) -> Future[str] | None:
     """Start building data/tracker.sqlite (its hash when done); None when the formats have
@@ -560,18 +700,20 @@ def _start_public_db(
         done.set_result(hashlib.sha256(path.read_bytes()).hexdigest())
         return done
     json_path = files.root / public_source.JSON_FILE
-    trusted = []
-    if previous is not None:
-        trusted = [
-            rel
-            for rel in (public_db.SQLITE_FILE, public_source.JSON_FILE)
-            if cache.untouched(rel, os.path.join(previous, rel))
-        ]
-    if renderer.full:
-        old = str(previous) if previous else None
+    if renderer.full:  # the worker reads the previous files again: its thread is elsewhere
+        old = str(reading.previous) if reading else None
+        trusted = reading.trusted if reading else []
         return renderer.pool.submit(_public_db_job, str(path), str(json_path), old, trusted)
-    renderer.thread = ThreadPoolExecutor(max_workers=1)
-    return renderer.thread.submit(_build_public_db, snap, path, json_path, previous, trusted)
+    if reading is None:
+        renderer.thread = ThreadPoolExecutor(max_workers=1)
+        return renderer.thread.submit(_build_public_db, snap, path, json_path, None, [])
+    # after the previous files are read, in the same thread
+    return reading.thread.submit(_build_from_read, snap, path, json_path, reading)
+
+
+def _build_from_read(snap: model.Snapshot, path: Path, json_path: Path, reading: _Reading) -> str:
+    """data/tracker.sqlite from the previous export's files as the thread read them."""
+    return _build_public_db(snap, path, json_path, reading.files.result(), reading.trusted)
 
 
 def _write_pages(
@@ -680,7 +822,8 @@ def _write_commitments(
         snap, json_file=None, commitments_csv=None, evidence_csv=None, history_csv=None
     )
     old = reuse.OldData(files.previous, cache, rels)
-    data = reuse.DataFiles(rels, files._path, writer.head, writer.separator)
+    hasher = files.linker.thread if files.linker is not None else None
+    data = reuse.DataFiles(rels, files._path, writer.head, writer.separator, hasher)
     cache.rels = list(rels.values())
     try:
         for start in range(0, len(order), model.DETAIL_BATCH):
@@ -710,7 +853,7 @@ def _write_commitments(
     except BaseException:
         data.abort()
         raise
-    files.hashes.update(data.close(writer.tail))
+    files.later.update(data.close(writer.tail))
     cache.spans = data.spans
     if readable:
         for _cid, ref in order:
@@ -721,11 +864,22 @@ def _write_commitments(
 def check_report_date(session: Session, report_date: date | None, since: date | None) -> date:
     """The report date: today (UTC) unless given; never in the future, never before the latest
     change the report shows; and ``--since`` must not be after it."""
+    chosen = _report_date(report_date)
+    _check_report_date(chosen, model.as_of(session), since)
+    return chosen
+
+
+def _report_date(report_date: date | None) -> date:
+    """The report date, today (UTC) unless given, if not in the future."""
     today = datetime.now(UTC).date()
     chosen = report_date or today
     if chosen > today:
         raise InvalidInput("--as-of", f"{chosen.isoformat()} is in the future (today is {today})")
-    latest = model.as_of(session)
+    return chosen
+
+
+def _check_report_date(chosen: date, latest: datetime | None, since: date | None) -> None:
+    """The rest of check_report_date, given the latest change (``model.as_of``)."""
     if latest is not None and chosen < latest.date():
         raise InvalidInput(
             "--as-of",
@@ -736,7 +890,6 @@ def check_report_date(session: Session, report_date: date | None, since: date | 
         raise InvalidInput(
             "--since", f"{since.isoformat()} is after the report date ({chosen.isoformat()})"
         )
-    return chosen
 
 
 _EARLIER_DIGEST = re.compile(r"^changes-since-\d{4}-\d{2}-\d{2}\.md$")

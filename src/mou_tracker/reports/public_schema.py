@@ -356,13 +356,16 @@ def create_sql(table: Table) -> str:
     return f"CREATE TABLE {quoted(table.name)} (\n" + ",\n".join(lines) + "\n)"
 
 
-def insert_sql(table: Table) -> str:
+def insert_sql(table: Table, rowid: bool = False) -> str:
     """The table's INSERT. Its values come in the order the row builders give them: first the
     columns copied from the JSON object (``Column.field``), then the computed ones, each group
-    in table order. The order of the names in an INSERT does not change the stored row."""
+    in table order. The order of the names in an INSERT does not change the stored row.
+    ``rowid``: the row's rowid comes first, given instead of taken as the next free one."""
     names = [c.name for c in table.columns if c.field] + [
         c.name for c in table.columns if not c.field
     ]
+    if rowid:
+        names.insert(0, "rowid")
     marks = ", ".join("?" for _ in names)
     return (
         f"INSERT INTO {quoted(table.name)} ({', '.join(quoted(n) for n in names)}) VALUES ({marks})"
