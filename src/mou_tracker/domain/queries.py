@@ -13,7 +13,7 @@ from datetime import date, datetime
 from itertools import groupby
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, String, cast, exists, func, select, true
+from sqlalchemy import Connection, String, and_, cast, exists, func, select, true
 from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement, Select, Subquery
 from sqlmodel import Session, col
@@ -580,13 +580,37 @@ def _first(row: Any) -> Any:
     return row[0]
 
 
+# How many values one IN list binds where a list may be long (the citations of a batch).
+BIND_CHUNK = 5000
+
+
+def among(column: Any, values: Sequence[int], dialect: str) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL with the range of the values beside it. Integers
+    only: Python's order of strings is not the database's collation, so a range of text
+    values taken here could leave some of them out.
+
+    A PostgreSQL database that has never been analysed (just loaded by a sync or a restore,
+    with autovacuum off or not yet round) has no statistics: the planner then guesses that an
+    IN list of a few hundred ids matches most of a table, and reads all of it for each batch
+    of an export (every evidence record of the tracker, 200 times at 100,000 commitments), so
+    the export grows with the square of the tracker. A range it guesses at half a percent of
+    the rows, so it reads the batch's rows through the index instead. With statistics the
+    range changes nothing: it holds every value of the list. SQLite plans an IN list well
+    without statistics, so it gets the list alone."""
+    listed = column.in_(values)
+    if dialect != "postgresql" or not values:
+        return listed
+    return and_(column.between(min(values), max(values)), listed)
+
+
 def _owners_for(session: Session, ids: Sequence[int]) -> dict[int, tuple[OwnerView, ...]]:
     result: dict[int, list[OwnerView]] = defaultdict(list)
     if not ids:
         return {}
+    dialect = _dialect(session)
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        query = _owner_query().where(col(Owner.commitment_id).in_(chunk))
+        query = _owner_query().where(among(col(Owner.commitment_id), chunk, dialect))
         for cid, code, name, role in session.execute(query):
             result[cid].append(OwnerView(code, name, role))
     return {k: tuple(vals) for k, vals in result.items()}
@@ -619,18 +643,19 @@ def commitment_details(
     """Full details for many commitments (``None``: all) in a fixed number of queries."""
     # Rows of columns (Core), not ORM objects: several times faster for the exports, which
     # read every commitment with all its evidence and history.
+    dialect = _dialect(session)
     query = select(table_of(Commitment)).order_by(*report_order())
     if ids is not None:
-        query = query.where(col(Commitment.id).in_(ids))
+        query = query.where(among(col(Commitment.id), ids, dialect))
     commitments = list(session.execute(query))
 
     def of_these(column: Mapped[int]) -> ColumnElement[bool]:
-        return column.in_(ids) if ids is not None else true()
+        return among(column, ids, dialect) if ids is not None else true()
 
     memos = {m.id: memorandum_view(m) for m in session.scalars(select(Memorandum))}
     owners = _owners_for(session, [c.id for c in commitments])
-    evidence, urls = _evidence_of(session, of_these)
-    history = _history_of(session, of_these, urls)
+    evidence, urls = _evidence_of(session, of_these, every=ids is None)
+    history = _history_of(session, of_these, urls, None if ids is None else dialect)
     notes = _notes_of(session, of_these, include_internal)
     corrections = _corrections_of(session, of_these)
     targets = _targets_of(session, of_these, urls)
@@ -688,8 +713,11 @@ def _revision_view(row: Any) -> RevisionView:
     )
 
 
-def _evidence_of(session: Session, of: _Of) -> tuple[dict[int, list[EvidenceView]], dict[int, str]]:
-    """commitment id -> its evidence (with corrections and link health), and evidence id -> URL."""
+def _evidence_of(
+    session: Session, of: _Of, *, every: bool = False
+) -> tuple[dict[int, list[EvidenceView]], dict[int, str]]:
+    """commitment id -> its evidence (with corrections and link health), and evidence id -> URL.
+    ``every``: ``of`` takes every commitment, so the latest check of every URL is read."""
     revisions: dict[int, list[RevisionView]] = defaultdict(list)
     rev_query = (
         select(table_of(EvidenceRevision))
@@ -705,7 +733,7 @@ def _evidence_of(session: Session, of: _Of) -> tuple[dict[int, list[EvidenceView
     )
     urls: dict[int, str] = {}
     ev_rows = list(session.execute(ev_query))
-    links = link_states(session, {e.url for e in ev_rows})
+    links = link_states(session) if every else _links_of(session, of)
     for e in ev_rows:
         urls[e.id] = e.url
         evidence[e.commitment_id].append(
@@ -733,24 +761,54 @@ def _evidence_of(session: Session, of: _Of) -> tuple[dict[int, list[EvidenceView
     return evidence, urls
 
 
-def _history_of(session: Session, of: _Of, urls: dict[int, str]) -> dict[int, list[HistoryView]]:
-    """commitment id -> its status history, each entry with the evidence it cites."""
-    cited: dict[int, list[int]] = defaultdict(list)
-    cite_query = (
-        select(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id))
-        .join(HistoryEntry, col(HistoryEntry.id) == col(HistoryEvidence.history_id))
-        .where(of(col(HistoryEntry.commitment_id)))
-        .order_by(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id))
+def _links_of(session: Session, of: _Of) -> dict[str, LinkState]:
+    """The latest check of each URL the evidence of these commitments cites, the URLs found
+    by the database: a batch's thousands of URLs are not sent back to it as an IN list (each
+    a bound parameter, costly to bind and to plan, a whole batch over again)."""
+    cited = select(col(Evidence.url)).where(of(col(Evidence.commitment_id)))
+    latest = (
+        select(func.max(col(LinkCheck.id)))
+        .where(col(LinkCheck.url).in_(cited))
+        .group_by(col(LinkCheck.url))
     )
-    for hid, eid in session.execute(cite_query):
-        cited[hid].append(eid)
-    history: dict[int, list[HistoryView]] = defaultdict(list)
+    query = select(LinkCheck).where(col(LinkCheck.id).in_(latest.scalar_subquery()))
+    return {row.url: _link_state(row) for row in session.scalars(query)}
+
+
+def _history_of(
+    session: Session, of: _Of, urls: dict[int, str], dialect: str | None
+) -> dict[int, list[HistoryView]]:
+    """commitment id -> its status history, each entry with the evidence it cites.
+
+    ``dialect`` is None when ``of`` takes every commitment; otherwise the citations are read
+    by the ids of the entries just read (through ``history_evidence``'s primary key), not
+    through a join on the commitment: PostgreSQL would hash that join against every citation
+    of the tracker, once a batch."""
     hist_query = (
         select(table_of(HistoryEntry))
         .where(of(col(HistoryEntry.commitment_id)))
         .order_by(col(HistoryEntry.at), col(HistoryEntry.id))
     )
-    for h in session.execute(hist_query):
+    entries = list(session.execute(hist_query))
+    cite_query = select(col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id)).order_by(
+        col(HistoryEvidence.history_id), col(HistoryEvidence.evidence_id)
+    )
+    cited: dict[int, list[int]] = defaultdict(list)
+    if dialect is None:
+        chunks: list[Any] = [cite_query]
+    else:
+        hids = sorted(h.id for h in entries)
+        chunks = [
+            cite_query.where(
+                among(col(HistoryEvidence.history_id), hids[i : i + BIND_CHUNK], dialect)
+            )
+            for i in range(0, len(hids), BIND_CHUNK)
+        ]
+    for chunk in chunks:
+        for hid, eid in session.execute(chunk):
+            cited[hid].append(eid)
+    history: dict[int, list[HistoryView]] = defaultdict(list)
+    for h in entries:
         eids = tuple(cited.get(h.id, ()))
         history[h.commitment_id].append(
             HistoryView(
@@ -844,20 +902,24 @@ def link_states(session: Session, urls: set[str] | None = None) -> dict[str, Lin
     for row in session.scalars(query):
         if urls is not None and row.url not in urls:
             continue
-        result[row.url] = LinkState(
-            url=row.url,
-            checked_at=row.checked_at,
-            state=row.state,
-            http_status=row.http_status,
-            final_url=row.final_url,
-            moved=row.moved,
-            changed=row.changed,
-            page_title=row.page_title,
-            error=row.error,
-            content_hash=row.content_hash,
-            snapshot_chars=row.snapshot_chars,
-        )
+        result[row.url] = _link_state(row)
     return result
+
+
+def _link_state(row: LinkCheck) -> LinkState:
+    return LinkState(
+        url=row.url,
+        checked_at=row.checked_at,
+        state=row.state,
+        http_status=row.http_status,
+        final_url=row.final_url,
+        moved=row.moved,
+        changed=row.changed,
+        page_title=row.page_title,
+        error=row.error,
+        content_hash=row.content_hash,
+        snapshot_chars=row.snapshot_chars,
+    )
 
 
 def status_counts(session: Session, flt: ListFilter = ListFilter()) -> dict[str, int]:
