@@ -237,3 +237,20 @@ def test_a_sync_killed_mid_load_leaves_every_index_and_trigger(cli: Any, point: 
         assert _search_rows(engine) == []
     finally:
         engine.dispose()
+
+
+def test_a_load_into_an_empty_postgresql_tracker_leaves_planner_statistics(engine: Any) -> None:
+    """PostgreSQL: the owner's load gathers the statistics of the tables it filled (ANALYZE),
+    so the queries after it (an export's batches, a search) are not planned on guesses."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    _sync(engine, MINI)
+    with engine.connect() as conn:
+        analysed = {
+            str(name)
+            for name in conn.exec_driver_sql(
+                "SELECT DISTINCT tablename FROM pg_stats WHERE schemaname = current_schema()"
+            ).scalars()
+        }
+    assert {"commitment", "owner", "evidence", "history", "note"} <= analysed
+    assert search_index.TABLE in analysed

@@ -42,7 +42,7 @@ from mou_tracker.domain.models import (
 from mou_tracker.domain.versioned import check_versions, versioned_update, versioned_update_many
 from mou_tracker.storage import search_index
 from mou_tracker.storage.sync.apply_evidence import apply_evidence
-from mou_tracker.storage.sync.bulk_load import indexes_after, search_filled_after
+from mou_tracker.storage.sync.bulk_load import analyze_loaded, indexes_after, search_filled_after
 from mou_tracker.storage.sync.common import (
     CHUNK,
     COMMITMENT_FIELDS,
@@ -85,6 +85,8 @@ def apply_plan(session: Session, plan: SyncPlan) -> SyncReport:
         _apply_retargets(session, plan, ids, versions, evidence_ids)
         sys.audit("mou_tracker.crashpoint", "sync:history")
         _apply_notes(session, plan, ids)
+    if empty:
+        analyze_loaded(connection)
     if plan.link_checks:
         session.execute(_bulk(LinkCheck), plan.link_checks)
     if plan.sync_runs:
