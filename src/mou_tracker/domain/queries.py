@@ -7,7 +7,7 @@ so the number of queries does not grow with the number of rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import groupby
@@ -766,13 +766,8 @@ def _links_of(session: Session, of: _Of) -> dict[str, LinkState]:
     by the database: a batch's thousands of URLs are not sent back to it as an IN list (each
     a bound parameter, costly to bind and to plan, a whole batch over again)."""
     cited = select(col(Evidence.url)).where(of(col(Evidence.commitment_id)))
-    latest = (
-        select(func.max(col(LinkCheck.id)))
-        .where(col(LinkCheck.url).in_(cited))
-        .group_by(col(LinkCheck.url))
-    )
-    query = select(LinkCheck).where(col(LinkCheck.id).in_(latest.scalar_subquery()))
-    return {row.url: _link_state(row) for row in session.scalars(query)}
+    checks = _latest_checks(session, col(LinkCheck.url).in_(cited))
+    return {row.url: _link_state(row) for row in checks}
 
 
 def _history_of(
@@ -891,19 +886,26 @@ def _targets_of(session: Session, of: _Of, urls: dict[int, str]) -> dict[int, li
 
 def link_states(session: Session, urls: set[str] | None = None) -> dict[str, LinkState]:
     """The latest check of each URL (of ``urls``, or of every URL ever checked)."""
-    latest = select(func.max(col(LinkCheck.id))).group_by(col(LinkCheck.url))
+    among = None
     if urls is not None:
         if not urls:
             return {}
         if len(urls) <= 5000:
-            latest = latest.where(col(LinkCheck.url).in_(sorted(urls)))
-    query = select(LinkCheck).where(col(LinkCheck.id).in_(latest.scalar_subquery()))
+            among = col(LinkCheck.url).in_(sorted(urls))
     result: dict[str, LinkState] = {}
-    for row in session.scalars(query):
+    for row in _latest_checks(session, among):
         if urls is not None and row.url not in urls:
             continue
         result[row.url] = _link_state(row)
     return result
+
+
+def _latest_checks(session: Session, among: ColumnElement[bool] | None) -> Iterable[LinkCheck]:
+    """The latest check of each URL checked (of the URLs ``among`` selects, if given)."""
+    latest = select(func.max(col(LinkCheck.id))).group_by(col(LinkCheck.url))
+    if among is not None:
+        latest = latest.where(among)
+    return session.scalars(select(LinkCheck).where(col(LinkCheck.id).in_(latest.scalar_subquery())))
 
 
 def _link_state(row: LinkCheck) -> LinkState:

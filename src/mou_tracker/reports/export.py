@@ -603,7 +603,7 @@ class _Reading:
     builds the new tracker.sqlite, unless the worker processes do)."""
 
     def __init__(self, previous: Path, cache: reuse.ExportCache) -> None:
-        from mou_tracker.reports import public_db, public_source
+        from mou_tracker.reports import public_db
 
         self.previous = previous
         # the files known untouched since the previous export: their hashes are not checked
@@ -628,8 +628,7 @@ def _write_files(
     reading: _Reading | None,
     linker: _Linker | None,
 ) -> int:
-    # check_report_date, with the latest change as the snapshot reads it (model.as_of, eight
-    # queries): read once, not twice
+    # the latest change is read by the snapshot (model.as_of, eight queries), not again here
     chosen = _report_date(report_date)
     snap = model.snapshot(session, chosen)
     _check_report_date(chosen, snap.as_of, since)
@@ -861,14 +860,6 @@ def _write_commitments(
             cache.rels += [rel, "html/" + html_report.html_path(rel)]
 
 
-def check_report_date(session: Session, report_date: date | None, since: date | None) -> date:
-    """The report date: today (UTC) unless given; never in the future, never before the latest
-    change the report shows; and ``--since`` must not be after it."""
-    chosen = _report_date(report_date)
-    _check_report_date(chosen, model.as_of(session), since)
-    return chosen
-
-
 def _report_date(report_date: date | None) -> date:
     """The report date, today (UTC) unless given, if not in the future."""
     today = datetime.now(UTC).date()
@@ -879,7 +870,8 @@ def _report_date(report_date: date | None) -> date:
 
 
 def _check_report_date(chosen: date, latest: datetime | None, since: date | None) -> None:
-    """The rest of check_report_date, given the latest change (``model.as_of``)."""
+    """The report date ``chosen`` (see _report_date) must not be before the latest change the
+    report shows (``model.as_of``, read by the snapshot), and ``--since`` not after it."""
     if latest is not None and chosen < latest.date():
         raise InvalidInput(
             "--as-of",
